@@ -1,0 +1,2 @@
+"""Server-rendered pages of this app (mounted at the site root)."""
+urlpatterns = []

@@ -1,0 +1,2 @@
+"""REST API routes of this app (mounted under /api/)."""
+urlpatterns = []

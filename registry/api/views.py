@@ -1,0 +1,142 @@
+"""Catalog API. Every queryset starts from ``visible_to(request.user)`` (objects
+outside scope are 404), and every write goes through a service."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from registry import selectors, services
+from registry.filters import DatasetFilter, VersionFilter
+from registry.models import Generator, PromptTemplate, Tenant
+
+from .serializers import (
+    DatasetDetailSerializer,
+    DatasetSerializer,
+    DatasetUpdateSerializer,
+    GeneratorSerializer,
+    ManifestSerializer,
+    PromptTemplateSerializer,
+    ShareSerializer,
+    TenantSerializer,
+    VersionCreateSerializer,
+    VersionSerializer,
+)
+
+
+class TenantViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = TenantSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return Tenant.objects.visible_to(self.request.user)
+
+
+class DatasetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "slug"
+    filterset_class = DatasetFilter
+    ordering_fields = ["slug", "name", "created_at", "latest_expires_at"]
+    ordering = ["slug"]
+
+    def get_queryset(self):
+        queryset = selectors.catalog(self.request.user)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(selectors.versions_prefetch())
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return DatasetDetailSerializer
+        if self.action in ("update", "partial_update"):
+            return DatasetUpdateSerializer
+        return DatasetSerializer
+
+    def perform_create(self, serializer):
+        dataset = services.create_dataset(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=dataset.pk)
+
+    @extend_schema(responses=DatasetSerializer)
+    def update(self, request, *args, partial=False, **kwargs):
+        dataset = self.get_object()
+        serializer = DatasetUpdateSerializer(
+            dataset, data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        services.update_dataset(actor=request.user, dataset=dataset, **serializer.validated_data)
+        return Response(DatasetSerializer(self.get_queryset().get(pk=dataset.pk)).data)
+
+    @extend_schema(request=ShareSerializer, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def share(self, request, slug=None):
+        """Share this dataset (read access) with a user of another tenant, or revoke it."""
+        dataset = self.get_object()
+        serializer = ShareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.share_dataset(actor=request.user, dataset=dataset, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = VersionSerializer
+    filterset_class = VersionFilter
+    ordering_fields = ["created_at", "number", "state_changed_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return selectors.versions(self.request.user)
+
+    @extend_schema(request=VersionCreateSerializer, responses={201: VersionSerializer})
+    def create(self, request):
+        """Open a new draft version; its manifest starts as a copy of the latest one."""
+        serializer = VersionCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        version = services.create_version(
+            actor=request.user, dataset=data["dataset"], notes=data.get("notes", ""), manifest=data.get("manifest")
+        )
+        return Response(VersionSerializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=ManifestSerializer)
+    @extend_schema(methods=["PATCH"], request=ManifestSerializer, responses=ManifestSerializer)
+    @action(detail=True, methods=["get", "patch"])
+    def manifest(self, request, pk=None):
+        """Read the manifest, or change it while the version is a draft (409 otherwise)."""
+        version = self.get_object()
+        if request.method == "PATCH":
+            serializer = ManifestSerializer(
+                version.manifest, data=request.data, partial=True, context=self.get_serializer_context()
+            )
+            serializer.is_valid(raise_exception=True)
+            services.update_manifest(actor=request.user, version=version, data=serializer.validated_data)
+            version = self.get_queryset().get(pk=version.pk)
+        return Response(ManifestSerializer(version.manifest).data)
+
+
+class GeneratorViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Generators are a shared vocabulary (model name and version), not tenant data."""
+
+    serializer_class = GeneratorSerializer
+    queryset = Generator.objects.all()
+    filterset_fields = ["name", "version", "provider"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.register_generator(actor=self.request.user, **serializer.validated_data)
+
+
+class PromptTemplateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Versioned template store: posting a body under an existing name makes its next version."""
+
+    serializer_class = PromptTemplateSerializer
+    filterset_fields = ["name", "version", "body_sha256"]
+
+    def get_queryset(self):
+        return PromptTemplate.objects.visible_to(self.request.user).select_related("tenant", "created_by")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_prompt_template(actor=self.request.user, **serializer.validated_data)
