@@ -10,12 +10,15 @@ from .selectors import expiring_within_q
 class DatasetFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     tenant = django_filters.CharFilter(field_name="tenant__slug", label="Tenant")
-    kind = django_filters.ChoiceFilter(choices=DatasetKind.choices)
-    modality = django_filters.ChoiceFilter(choices=Modality.choices)
+    kind = django_filters.ChoiceFilter(choices=DatasetKind.choices, empty_label="All kinds")
+    modality = django_filters.ChoiceFilter(choices=Modality.choices, empty_label="All modalities")
     state = django_filters.ChoiceFilter(
-        field_name="latest_state", choices=VersionState.choices, label="State (latest version)"
+        field_name="latest_state", choices=VersionState.choices, label="State (latest version)",
+        empty_label="All states",
     )
-    intended_use = django_filters.ChoiceFilter(choices=Use.choices, method="by_intended_use", label="Intended use")
+    intended_use = django_filters.ChoiceFilter(
+        choices=Use.choices, method="by_intended_use", label="Intended use", empty_label="Any intended use"
+    )
     expiring_within = django_filters.NumberFilter(
         method="by_expiry", min_value=0, max_value=3650, label="Expiring within (days)"
     )
