@@ -81,9 +81,10 @@ TEMPLATES = [
     },
 ]
 
+# An empty DATABASE_URL (as in `DATABASE_URL= command`) means the embedded default too.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'careful.sqlite3'}", conn_max_age=60
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'careful.sqlite3'}", conn_max_age=60
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -160,7 +161,22 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"UseEnum": "registry.choices.Use"},
+    "ENUM_NAME_OVERRIDES": {
+        "UseEnum": "registry.choices.Use",
+        "VersionStateEnum": "registry.choices.VersionState",
+        "DatasetKindEnum": "registry.choices.DatasetKind",
+        "NoticeKindEnum": "governance.models.NoticeKind",
+        "MonitorKindEnum": "monitoring.models.MonitorKind",
+        "MonitorDataSourceEnum": "monitoring.models.DataSource",
+        "BaselineSourceEnum": "monitoring.models.BaselineSource",
+        "MonitorRunStatusEnum": "monitoring.models.RunStatus",
+        # Ingestion jobs, gate runs, leakage scans and mix builds share one job status.
+        "JobStatusEnum": "registry.models.IngestionStatus",
+        "CheckStatusEnum": "scorecard.checks.Status",
+        "AlertStatusEnum": "monitoring.models.AlertStatus",
+        # Harm if wrong and monitor severity share low / medium / high.
+        "LevelEnum": "registry.choices.Harm",
+    },
 }
 
 # Guardian: no anonymous user row; object permissions are for real users only.
@@ -190,6 +206,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Owners hear this many days before an approved version expires (governance).
+EXPIRY_NOTICE_DAYS = int(os.environ.get("EXPIRY_NOTICE_DAYS", 14))
 
 LOGGING = {
     "version": 1,
