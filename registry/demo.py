@@ -8,6 +8,7 @@ import datetime
 import importlib.util
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -96,6 +97,17 @@ def _set_password(user):
     return password
 
 
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+
+def _ingest_demo_file(actor, version, name):
+    """Through the product's own ingestion path; a refused demo file is a bug."""
+    job = services.register_examples_file(actor=actor, version=version, path=DEMO_DATA / name, source="demo")
+    job = services.run_ingestion(job_id=job.pk)
+    if job.status != "succeeded":
+        raise RuntimeError(f"demo file {name} refused: {job.errors[:5]}")
+
+
 def _create_story(admin, users, tenants):
     carl, ada = users["carl"], users["ada"]
     support = tenants["support-ops"]
@@ -110,7 +122,7 @@ def _create_story(admin, users, tenants):
         kind=DatasetKind.REAL_ANCHOR,
         description="38 real support tickets with rare compliance intents, held aside as the permanent anchor.",
     )
-    services.create_version(
+    anchor_version = services.create_version(
         actor=carl, dataset=anchor, notes="The 38 real rare tickets, redacted.",
         manifest={
             "purpose_gap": "Reference distribution for the rare compliance intents.",
@@ -126,7 +138,7 @@ def _create_story(admin, users, tenants):
         kind=DatasetKind.SYNTHETIC,
         description="Synthetic tickets for intents with fewer than 40 real examples, generated toward the anchor.",
     )
-    services.create_version(
+    synthetic_version = services.create_version(
         actor=carl, dataset=synthetic, notes=f"First generation with {generator} from {templates[-1]}.",
         manifest={
             "purpose_gap": "Intents with < 40 real examples (GDPR erasure, chargeback dispute, regulator complaint).",
@@ -136,8 +148,13 @@ def _create_story(admin, users, tenants):
             "prohibited_uses": [Use.EVALUATION, Use.DEMO],
             "max_synthetic_ratio": 0.3, "expires_at": timezone.localdate() + datetime.timedelta(days=180),
             "real_anchor": anchor, "tenant_scope": [support], "harm_if_wrong": "medium", "cheap_verifier": False,
+            # Raw generator output keeps its exact duplicates (numbered by dup_rank) for the
+            # exact-dedup gate to find and send to the reject set, rather than losing them silently.
+            "allow_duplicates": True,
         },
     )
+    _ingest_demo_file(carl, anchor_version, "anchor_tickets.jsonl")
+    _ingest_demo_file(carl, synthetic_version, "synthetic_tickets_v1.jsonl")
     risk = services.create_dataset(
         actor=users["rita"], tenant=tenants["risk-lab"], slug="fraud-tabular-synthetic",
         name="Card fraud transactions (synthetic, tabular)", kind=DatasetKind.SYNTHETIC, modality="tabular",

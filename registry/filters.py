@@ -2,8 +2,8 @@
 import django_filters
 from django.db.models import Q
 
-from .choices import DatasetKind, Modality, Use, VersionState
-from .models import DatasetVersion, Tenant
+from .choices import DatasetKind, Modality, Origin, Use, VersionState
+from .models import DatasetVersion, Example, Tenant
 from .selectors import expiring_within_q
 
 
@@ -48,3 +48,25 @@ class VersionFilter(django_filters.FilterSet):
 
 def tenant_choices(user):
     return [(t.slug, t.name) for t in Tenant.objects.visible_to(user)]
+
+
+class ExampleFilter(django_filters.FilterSet):
+    """Examples list (API and page): by version, lineage and flags."""
+
+    dataset = django_filters.CharFilter(field_name="version__dataset__slug")
+    origin = django_filters.ChoiceFilter(choices=Origin.choices, empty_label="Any origin")
+    generator = django_filters.NumberFilter(field_name="generator_id", label="Generator id")
+    template = django_filters.NumberFilter(field_name="prompt_template_id", label="Template id")
+    prompt_hash_only = django_filters.BooleanFilter(
+        field_name="prompt_template", lookup_expr="isnull", label="Prompt hash without a stored template"
+    )
+    label = django_filters.CharFilter()
+    intended_use = django_filters.ChoiceFilter(choices=Use.choices, empty_label="Any intended use")
+    eval_exclusion = django_filters.BooleanFilter()
+    never_train_on = django_filters.BooleanFilter()
+    content_hash = django_filters.CharFilter()
+
+    class Meta:
+        model = Example
+        fields = ["version", "dataset", "origin", "generator", "template", "label", "intended_use",
+                  "eval_exclusion", "never_train_on", "content_hash"]

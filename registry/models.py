@@ -2,6 +2,7 @@
 their manifests, and the generator / prompt-template store."""
 import hashlib
 import json
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -330,3 +331,110 @@ class Example(models.Model):
 
     def __str__(self):
         return f"{self.version} #{self.ordinal}"
+
+
+class IngestionFormat(models.TextChoices):
+    JSONL = "jsonl", "JSON Lines"
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"
+
+
+class IngestionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class IngestionJob(models.Model):
+    """One upload of examples into a draft version: the audit record of the rows
+    it wrote (examples carry no per-row history). Rows and the job's final
+    status commit in one transaction, so "succeeded" means every row is there
+    and "failed" means none is."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="ingestion_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=16, default="api", help_text="api, cli or demo.")
+    file_name = models.CharField(max_length=255, help_text="The name the file was uploaded under.")
+    stored_path = models.CharField(max_length=500, help_text="Where the file is kept, relative to MEDIA_ROOT.")
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=16, choices=IngestionFormat.choices)
+    status = models.CharField(max_length=16, choices=IngestionStatus.choices, default=IngestionStatus.QUEUED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Rows in the file (estimated for CSV).")
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first 100 errors: row, field, message.")
+    counts = models.JSONField(default=dict, blank=True, help_text="What the upload added, by origin.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_DATASET_PATH = "version__dataset"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            choice_check("format", IngestionFormat, "ingestion_format_valid"),
+            choice_check("status", IngestionStatus, "ingestion_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"ingestion #{self.pk} into {self.version_id}"
+
+    @property
+    def path(self):
+        """The stored file: uploads live under MEDIA_ROOT; a CLI ingestion reads the operator's file in place."""
+        return Path(settings.MEDIA_ROOT) / self.stored_path
+
+    @property
+    def duration_seconds(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class VersionLineage(models.Model):
+    """Stored per-version aggregates of its examples, updated by each ingestion in
+    the transaction that writes the rows, so pages, the scorecard and diffs read
+    them without recounting. Count maps are JSON objects key -> rows; generators
+    and templates are keyed by id."""
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="lineage")
+    total = models.PositiveIntegerField(default=0)
+    synthetic = models.PositiveIntegerField(default=0)
+    synthetic_complete = models.PositiveIntegerField(
+        default=0, help_text="Synthetic rows naming generator, prompt, seed, sampling params and intended use."
+    )
+    prompt_hash_only = models.PositiveIntegerField(
+        default=0, help_text="Synthetic rows with a prompt hash but no stored template."
+    )
+    by_origin = models.JSONField(default=dict, blank=True)
+    by_generator = models.JSONField(default=dict, blank=True)
+    by_template = models.JSONField(default=dict, blank=True)
+    by_intended_use = models.JSONField(default=dict, blank=True)
+    by_label = models.JSONField(default=dict, blank=True)
+    by_flag = models.JSONField(default=dict, blank=True, help_text="eval_exclusion / never_train_on row counts.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_DATASET_PATH = "version__dataset"
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(synthetic__lte=models.F("total")), name="lineage_synthetic_le_total"),
+            models.CheckConstraint(
+                condition=Q(synthetic_complete__lte=models.F("synthetic")), name="lineage_complete_le_synthetic"
+            ),
+        ]
+
+    def __str__(self):
+        return f"lineage of {self.version}"
+
+    @property
+    def completeness(self):
+        """Share of synthetic rows with complete provenance (None without synthetic rows)."""
+        return self.synthetic_complete / self.synthetic if self.synthetic else None

@@ -1,14 +1,21 @@
 """Catalog write actions. Views, API, admin, CLI and tasks all call these, so
 every entry point gets the same scope checks, validation and history."""
 import datetime
+import hashlib
+import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from .choices import Use
 from .errors import Conflict
-from .models import Dataset, DatasetVersion, Generator, Manifest, PromptTemplate, Tenant
+from .models import (
+    Dataset, DatasetVersion, Generator, IngestionFormat, IngestionJob, IngestionStatus, Manifest, PromptTemplate, Tenant,
+)
 
 MANIFEST_SCALAR_FIELDS = (
     "purpose_gap",
@@ -179,3 +186,138 @@ def create_prompt_template(*, actor, tenant, name, body):
     template.full_clean()
     _save_with_history(template, actor, "created")
     return template
+
+
+# -- Lineage: bulk registration of examples ----------------------------------
+
+INGESTION_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _check_accepts_examples(actor, version):
+    if not DatasetVersion.objects.writable_by(actor).filter(pk=version.pk).exists():
+        raise PermissionDenied(f"You may not add examples to {version}.")
+    if not version.is_mutable:
+        raise Conflict(
+            f"{version} is {version.get_state_display().lower()}; only drafts accept examples. Create a new version.",
+            code="version_immutable",
+        )
+
+
+def _ingestion_format(file_name, format):
+    if format:
+        if format not in IngestionFormat.values:
+            raise ValidationError({"format": f"Unknown format {format!r}; choose from {', '.join(IngestionFormat.values)}."})
+        return format
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in INGESTION_SUFFIXES:
+        raise ValidationError({"file": "Name the format: the file name should end in .jsonl, .csv or .parquet."})
+    return INGESTION_SUFFIXES[suffix]
+
+
+def _store_upload(chunks, format):
+    """Write the upload under MEDIA_ROOT/ingestion with a generated name (the
+    client's name is never a path), hashing it on the way; refuse it past
+    MAX_UPLOAD_BYTES. Returns (path relative to MEDIA_ROOT, sha256, size)."""
+    relative = Path("ingestion") / f"{uuid.uuid4().hex}.{format}"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with open(target, "xb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > settings.MAX_UPLOAD_BYTES:
+                out.close()
+                target.unlink()
+                raise ValidationError({"file": f"Larger than the {settings.MAX_UPLOAD_BYTES:,}-byte upload limit."})
+            digest.update(chunk)
+            out.write(chunk)
+    return str(relative), digest.hexdigest(), size
+
+
+def _file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def upload_examples(*, actor, version, chunks, file_name, format=None):
+    """Store an uploaded file and queue its ingestion; returns the queued job.
+    The task starts after commit, so it always finds the job."""
+    from . import tasks
+
+    _check_accepts_examples(actor, version)
+    format = _ingestion_format(file_name, format)
+    stored, sha256, size = _store_upload(chunks, format)
+    job = IngestionJob(
+        version=version, created_by=actor, source="api", file_name=Path(file_name).name[:255], stored_path=stored,
+        file_sha256=sha256, file_size=size, format=format,
+    )
+    _save_with_history(job, actor, "uploaded")
+    transaction.on_commit(lambda: tasks.ingest_examples_task.delay(job.pk))
+    return job
+
+
+@transaction.atomic
+def register_examples_file(*, actor, version, path, format=None, source="cli"):
+    """Queue the ingestion of a file already on this machine (CLI, demo): it
+    is read in place, not copied. Run it with ``run_ingestion``."""
+    _check_accepts_examples(actor, version)
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ValidationError({"file": f"No such file: {path}"})
+    job = IngestionJob(
+        version=version, created_by=actor, source=source, file_name=path.name[:255], stored_path=str(path),
+        file_sha256=_file_digest(path), file_size=path.stat().st_size, format=_ingestion_format(path.name, format),
+    )
+    _save_with_history(job, actor, "registered")
+    return job
+
+
+@transaction.atomic
+def _fail_job(job, errors, total):
+    if not IngestionJob.objects.select_for_update().filter(pk=job.pk, status=IngestionStatus.RUNNING).exists():
+        return  # a redelivered run must not overwrite the outcome of the one that finished
+    job.status = IngestionStatus.FAILED
+    job.errors = errors
+    job.error_count = total
+    job.finished_at = timezone.now()
+    _save_with_history(job, job.created_by, "failed")
+
+
+def run_ingestion(*, job_id, listener=None):
+    """Claim the job (queued, or running after a worker died: its transaction
+    rolled back, so nothing of it is stored) and run it. Data errors end as a
+    failed job with its error list, never as an exception."""
+    from .ingestion import engine
+    from .ingestion.readers import Unreadable, count_rows
+
+    claimed = IngestionJob.objects.filter(
+        pk=job_id, status__in=[IngestionStatus.QUEUED, IngestionStatus.RUNNING]
+    ).update(status=IngestionStatus.RUNNING, started_at=timezone.now(), rows_processed=0)
+    job = IngestionJob.objects.select_related("version", "created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    job.rows_total = count_rows(job.path, job.format) if job.path.is_file() else None
+    IngestionJob.objects.filter(pk=job_id).update(rows_total=job.rows_total)
+    try:
+        if not job.path.is_file():
+            raise Unreadable(0, "file", "the stored file is gone")
+        if not DatasetVersion.objects.writable_by(job.created_by).filter(pk=job.version_id).exists():
+            raise PermissionDenied(f"{job.created_by} may no longer add examples to {job.version}.")
+        engine.ingest(job, listener=listener)
+    except engine.Refused as refused:
+        _fail_job(job, refused.errors, refused.total)
+    except Unreadable as error:
+        _fail_job(job, [{"row": error.row, "field": error.field, "message": error.message}], 1)
+    except (Conflict, PermissionDenied) as error:
+        if getattr(error, "code", None) == "job_finished":
+            job.refresh_from_db()
+            return job
+        _fail_job(job, [{"row": None, "field": "version", "message": getattr(error, "message", str(error))}], 1)
+    except Exception as error:
+        _fail_job(job, [{"row": None, "field": "file", "message": f"internal error: {type(error).__name__}"}], 1)
+        raise
+    return job

@@ -5,10 +5,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import selectors
+from . import diff, selectors
 from .choices import VersionState
-from .filters import DatasetFilter, tenant_choices
-from .models import Dataset, DatasetVersion
+from .filters import DatasetFilter, ExampleFilter, tenant_choices
+from .models import Dataset, DatasetVersion, Example, IngestionJob
 
 
 @require_safe
@@ -49,3 +49,75 @@ def version_detail(request, slug, number):
     except DatasetVersion.DoesNotExist:
         raise Http404("No such version.")
     return render(request, "registry/version_detail.html", {"version": version, "dataset": version.dataset})
+
+
+# -- Lineage pages -------------------------------------------------------------
+
+def _version_or_404(user, slug, number):
+    try:
+        return selectors.version_detail(user, slug, number)
+    except DatasetVersion.DoesNotExist:
+        raise Http404("No such version.")
+
+
+@require_safe
+@login_required
+def version_lineage(request, slug, number):
+    version = _version_or_404(request.user, slug, number)
+    return render(request, "registry/version_lineage.html", {
+        "version": version, "dataset": version.dataset, "summary": selectors.lineage_summary(version),
+        "jobs": selectors.ingestion_jobs(request.user).filter(version=version)[:20],
+    })
+
+
+@require_safe
+@login_required
+def version_examples(request, slug, number):
+    version = _version_or_404(request.user, slug, number)
+    queryset = selectors.examples(request.user).filter(version=version).order_by("ordinal")
+    filterset = ExampleFilter(request.GET, queryset=queryset)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "registry/version_examples.html", {
+        "version": version, "dataset": version.dataset, "filter": filterset, "page": page,
+        "querystring": query.urlencode(), "vocabulary": selectors.lineage_vocabulary(version),
+    })
+
+
+@require_safe
+@login_required
+def example_detail(request, slug, number, ordinal):
+    version = _version_or_404(request.user, slug, number)
+    try:
+        example = selectors.example_detail_queryset(request.user).get(version=version, ordinal=ordinal)
+    except Example.DoesNotExist:
+        raise Http404("No such example.")
+    return render(request, "registry/example_detail.html", {
+        "version": version, "dataset": version.dataset, "example": example,
+    })
+
+
+@require_safe
+@login_required
+def version_diff(request, slug, number):
+    version = _version_or_404(request.user, slug, number)
+    against = request.GET.get("against")
+    try:
+        old = (selectors.version_detail(request.user, slug, int(against)) if against
+               else selectors.previous_version(request.user, version))
+    except (ValueError, DatasetVersion.DoesNotExist):
+        old = None
+    context = {"version": version, "dataset": version.dataset, "old": old,
+               "diff": diff.version_diff(old, version) if old else None}
+    return render(request, "registry/version_diff.html", context)
+
+
+@require_safe
+@login_required
+def ingestion_job(request, pk):
+    try:
+        job = selectors.ingestion_jobs(request.user).get(pk=pk)
+    except IngestionJob.DoesNotExist:
+        raise Http404("No such ingestion job.")
+    return render(request, "registry/ingestion_job.html", {"job": job, "version": job.version})

@@ -1,8 +1,12 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registry.choices import Use
-from registry.models import Dataset, DatasetVersion, Generator, Manifest, PromptTemplate, Tenant
+from registry.models import (
+    Dataset, DatasetVersion, Example, Generator, IngestionFormat, IngestionJob, Manifest, PromptTemplate, Tenant,
+)
 
 from .fields import FiniteFloatField, ScopedSlugRelatedField
 
@@ -121,3 +125,98 @@ class PromptTemplateSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "version", "body_sha256", "created_by", "created_at"]
 
 
+
+
+class ExampleSerializer(serializers.ModelSerializer):
+    version = serializers.PrimaryKeyRelatedField(read_only=True)
+    generator = serializers.StringRelatedField()
+    prompt_template = serializers.StringRelatedField()
+
+    class Meta:
+        model = Example
+        fields = [
+            "id", "version", "ordinal", "text", "data", "content_hash", "dup_rank", "label", "origin", "generator",
+            "prompt_template", "prompt_hash", "seed_example", "seed_external_id", "sampling_params", "intended_use",
+            "eval_exclusion", "never_train_on",
+        ]
+        read_only_fields = fields
+
+
+class SeedExampleSerializer(serializers.ModelSerializer):
+    version = serializers.StringRelatedField()
+
+    class Meta:
+        model = Example
+        fields = ["id", "version", "ordinal", "text", "data", "label", "origin", "content_hash"]
+        read_only_fields = fields
+
+
+class ExampleLineageSerializer(ExampleSerializer):
+    """One example with its full lineage: generator, template body, seed example."""
+
+    generator = GeneratorSerializer(read_only=True)
+    prompt_template = PromptTemplateSerializer(read_only=True)
+    seed_example = SeedExampleSerializer(read_only=True)
+
+
+class IngestionJobSerializer(serializers.ModelSerializer):
+    version = serializers.PrimaryKeyRelatedField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = IngestionJob
+        fields = [
+            "id", "version", "created_by", "created_at", "source", "file_name", "file_sha256", "file_size", "format",
+            "status", "rows_total", "rows_processed", "rows_written", "error_count", "errors", "counts",
+            "started_at", "finished_at", "duration_seconds",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VersionIdField(ScopedSlugRelatedField):
+    """A version id, resolved only inside the caller's scope."""
+
+
+class IngestionUploadSerializer(serializers.Serializer):
+    version = VersionIdField(
+        slug_field="pk", queryset=DatasetVersion.objects.all(), scope=DatasetVersion.objects.visible_to,
+        help_text="Id of the draft version receiving the examples.",
+    )
+    file = serializers.FileField(help_text="JSON Lines, CSV or Parquet (see docs/lineage.md for the fields).")
+    format = serializers.ChoiceField(IngestionFormat.choices, required=False, help_text="Default: from the file name.")
+
+
+class LineageSummarySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    synthetic = serializers.IntegerField()
+    real = serializers.IntegerField()
+    synthetic_complete = serializers.IntegerField()
+    completeness = serializers.FloatField(allow_null=True, help_text="Share of synthetic rows with complete lineage.")
+    prompt_hash_only = serializers.IntegerField()
+    by_origin = serializers.ListField(child=serializers.ListField())
+    by_generator = serializers.ListField(child=serializers.ListField())
+    by_template = serializers.ListField(child=serializers.ListField())
+    by_intended_use = serializers.ListField(child=serializers.ListField())
+    by_label = serializers.ListField(child=serializers.ListField())
+    by_flag = serializers.ListField(child=serializers.ListField())
+
+
+class DistributionChangeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    old = serializers.IntegerField()
+    new = serializers.IntegerField()
+    delta = serializers.IntegerField()
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    old = serializers.DictField()
+    new = serializers.DictField()
+    manifest_changes = serializers.ListField(child=serializers.DictField())
+    examples = serializers.DictField()
+    labels = DistributionChangeSerializer(many=True)
+    origins = DistributionChangeSerializer(many=True)
+    generators = DistributionChangeSerializer(many=True)
+    templates = DistributionChangeSerializer(many=True)
+    completeness = serializers.DictField()

@@ -1,24 +1,35 @@
 """Catalog API. Every queryset starts from ``visible_to(request.user)`` (objects
 outside scope are 404), and every write goes through a service."""
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from registry import selectors, services
-from registry.filters import DatasetFilter, VersionFilter
-from registry.models import Generator, PromptTemplate, Tenant
+from registry.diff import version_diff
+from registry.filters import DatasetFilter, ExampleFilter, VersionFilter
+from registry.models import DatasetVersion, Generator, PromptTemplate, Tenant
 
 from .serializers import (
     DatasetDetailSerializer,
     DatasetSerializer,
     DatasetUpdateSerializer,
+    ExampleLineageSerializer,
+    ExampleSerializer,
     GeneratorSerializer,
+    IngestionJobSerializer,
+    IngestionUploadSerializer,
+    LineageSummarySerializer,
     ManifestSerializer,
     PromptTemplateSerializer,
     ShareSerializer,
     TenantSerializer,
     VersionCreateSerializer,
+    VersionDiffSerializer,
     VersionSerializer,
 )
 
@@ -113,6 +124,31 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             version = self.get_queryset().get(pk=version.pk)
         return Response(ManifestSerializer(version.manifest).data)
 
+    @extend_schema(responses=LineageSummarySerializer)
+    @action(detail=True, methods=["get"])
+    def lineage(self, request, pk=None):
+        """Row counts by origin, generator, template, intended use and label, and the
+        share of synthetic rows with complete provenance (stored aggregates)."""
+        return Response(selectors.lineage_summary(self.get_object()))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("against", OpenApiTypes.INT, description="Id of the older version "
+                                     "(default: the previous version of the same dataset).")],
+        responses=VersionDiffSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        """What changed against an older version: manifest fields, examples added /
+        removed / unchanged by content hash, labels, generators, templates."""
+        version = self.get_object()
+        against = request.query_params.get("against")
+        try:
+            old = (self.get_queryset().get(pk=int(against)) if against
+                   else selectors.previous_version(request.user, version))
+        except (ValueError, DatasetVersion.DoesNotExist):
+            raise ValidationError({"against": "No such version in your scope."})
+        return Response(version_diff(old, version))
+
 
 class GeneratorViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
@@ -140,3 +176,49 @@ class PromptTemplateViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.create_prompt_template(actor=self.request.user, **serializer.validated_data)
+
+
+class ExampleViewSet(viewsets.ReadOnlyModelViewSet):
+    """A version's examples, filtered by lineage; one example opens with its full lineage."""
+
+    filterset_class = ExampleFilter
+    ordering_fields = ["ordinal", "id"]
+    ordering = ["version_id", "ordinal"]
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.example_detail_queryset(self.request.user)
+        return selectors.examples(self.request.user)
+
+    def get_serializer_class(self):
+        return ExampleLineageSerializer if self.action == "retrieve" else ExampleSerializer
+
+
+class IngestionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Uploads of examples: POST a file (multipart) to queue its ingestion into a
+    draft version, then GET the job for its status, progress and error list."""
+
+    serializer_class = IngestionJobSerializer
+    # JSON is accepted only to answer "file: required" (400) instead of 415.
+    parser_classes = [MultiPartParser, JSONParser]
+    filterset_fields = ["version", "status", "format"]
+
+    def get_queryset(self):
+        return selectors.ingestion_jobs(self.request.user)
+
+    @extend_schema(request=IngestionUploadSerializer, responses={202: IngestionJobSerializer})
+    def create(self, request):
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.MAX_UPLOAD_BYTES:
+            return Response(
+                {"file": [f"Larger than the {settings.MAX_UPLOAD_BYTES:,}-byte upload limit."]},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        serializer = IngestionUploadSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        job = services.upload_examples(
+            actor=request.user, version=serializer.validated_data["version"], chunks=upload.chunks(),
+            file_name=upload.name, format=serializer.validated_data.get("format"),
+        )
+        return Response(IngestionJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
