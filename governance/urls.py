@@ -1,2 +1,9 @@
 """Server-rendered pages of this app (mounted at the site root)."""
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("notices/", views.notices, name="notices-page"),
+    path("notices/read/", views.mark_notices_read, name="notices-read-page"),
+]
