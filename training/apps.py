@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class TrainingConfig(AppConfig):
     name = "training"
+
+    def ready(self):
+        from registry.signals import version_state_changed
+
+        from .receivers import flag_mixes_of_changed_version
+
+        version_state_changed.connect(flag_mixes_of_changed_version, dispatch_uid="training.flag_mixes")
