@@ -1,2 +1,10 @@
 """REST API routes of this app (mounted under /api/)."""
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("scorecards", api.ScorecardViewSet, basename="scorecard")
+router.register("scorecard-policies", api.PolicyViewSet, basename="scorecardpolicy")
+
+urlpatterns = router.urls

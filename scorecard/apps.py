@@ -8,3 +8,4 @@ class ScorecardConfig(AppConfig):
     def ready(self):
         # Every app's careful_checks.py registers the checks it holds evidence for.
         autodiscover_modules("careful_checks")
+        from . import receivers  # noqa: F401  (connects the snapshot hooks)

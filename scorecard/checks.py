@@ -7,7 +7,8 @@ Each app that holds evidence for a letter declares its checks in a module named
 the registry (rows, runs, sign-offs, stored aggregates): never a per-request
 recount of examples, never a self-declared flag. ``params`` are the thresholds
 the use-cell policy gives the check (e.g. {"max_auc": 0.6}); a check documents
-its own defaults.
+its own defaults. ``params["cell"]`` also carries the policy's cell
+({"use", "harm", "cheap_verifier", "max_synthetic_ratio"}).
 
     from scorecard.checks import CheckResult, Status, careful_check
 
@@ -56,6 +57,9 @@ class CheckResult:
     threshold: object = None
     evidence_url: str | None = None
     evidence: dict = field(default_factory=dict)
+    # The governance denial code that already enforces this failure (e.g. "suspended"):
+    # failing_letters leaves it to governance, so a use denial does not list it twice.
+    decided_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,47 @@ class CheckSpec:
 
 
 CHECKS: dict[str, CheckSpec] = {}
+
+# Every code a policy may require, by owner: a required code that no app has
+# registered yet shows as "missing evidence: no evidence source yet".
+CATALOG = {
+    "C.purpose_worksheet": "Purpose worksheet complete",
+    "C.legal_signoff": "Legal review signed off the current manifest",
+    "A.real_anchor": "A real anchor, flagged never-train-on and eval-exclusion",
+    "A.ratio_cap_set": "A max synthetic ratio within the cell's cap",
+    "A.fidelity": "Fidelity and realism measured against the real anchor",
+    "R.lineage_complete": "Every synthetic row has complete lineage",
+    "R.templates_versioned": "Prompts come from the versioned template store",
+    "R.manifest_hashed": "The manifest's stored hash matches its content",
+    "E.eval_set_real": "A real, human-labeled evaluation set is designated",
+    "E.leakage_clean": "The latest leakage scan found no leaks",
+    "E.generator_provenance": "No eval item shares the training data's generator lineage",
+    "E.not_synthetic_eval": "Synthetic data is not used to evaluate (red-team excepted)",
+    "F.cascade_ran": "The cell's gate cascade ran on this version",
+    "F.reject_set_retained": "The reject set is retained with reasons",
+    "F.judges_resolved": "Judge disagreements resolved",
+    "F.label_accuracy": "Label accuracy from a human-reviewed sample",
+    "U.uses_declared": "Intended and prohibited uses declared",
+    "U.tenant_scope_set": "Tenant scope set",
+    "U.signoffs_complete": "Every required role signed off the current manifest",
+    "U.lifecycle_state": "Not expired, suspended or retired",
+    "L.expiry_set": "Expiry date set within the cell's horizon",
+    "L.monitors_configured": "Drift and slice monitors configured against a real baseline",
+    "L.monitors_healthy": "Latest monitor runs healthy (or the alert handled)",
+}
+
+
+def letter_of(code):
+    return code.split(".", 1)[0]
+
+
+def known_codes():
+    return set(CATALOG) | set(CHECKS)
+
+
+def title_of(code):
+    spec = CHECKS.get(code)
+    return spec.title if spec else CATALOG.get(code, code)
 
 
 def careful_check(letter, code, title):

@@ -1,0 +1,88 @@
+"""The shipped scorecard policy: for every cell (use × harm × verifier), the
+required checks and their thresholds. Loaded by migration 0002 and used as the
+fallback when a cell's row is missing. docs/scorecard.md tabulates it.
+
+The risk lens (the book's "what damage could it do if we are wrong?") tightens
+thresholds as harm rises and loosens them when a cheap verifier catches errors:
+low harm with a verifier may lean hard on synthetic data; high harm without a
+verifier gets the strictest thresholds, the lowest ratio cap, and missing
+evidence blocks like a failure.
+"""
+from registry.choices import Harm, Use
+
+C_ALL = ["C.purpose_worksheet", "C.legal_signoff"]
+U_ALL = ["U.uses_declared", "U.tenant_scope_set", "U.signoffs_complete", "U.lifecycle_state"]
+R_ALL = ["R.lineage_complete", "R.templates_versioned", "R.manifest_hashed"]
+F_ALL = ["F.cascade_ran", "F.reject_set_retained", "F.judges_resolved", "F.label_accuracy"]
+L_ALL = ["L.expiry_set", "L.monitors_configured", "L.monitors_healthy"]
+
+# Which checks each use cell requires, before the risk lens.
+REQUIRED = {
+    Use.TRAINING: [*C_ALL, "A.real_anchor", "A.ratio_cap_set", "A.fidelity", *R_ALL,
+                   "E.eval_set_real", "E.leakage_clean", "E.generator_provenance", *F_ALL, *U_ALL, *L_ALL],
+    # Synthetic data used to evaluate fails E outright (E.not_synthetic_eval).
+    Use.EVALUATION: [*C_ALL, "A.real_anchor", "A.fidelity", *R_ALL,
+                     "E.not_synthetic_eval", "E.leakage_clean", "E.generator_provenance", *F_ALL, *U_ALL, *L_ALL],
+    # Red-team sets are synthetic by design: eval on them is allowed, leakage still matters.
+    Use.RED_TEAM: [*C_ALL, *R_ALL, "E.leakage_clean", "F.cascade_ran", "F.reject_set_retained", *U_ALL,
+                   "L.expiry_set"],
+    # A demo needs only a clear purpose and its use limits.
+    Use.DEMO: ["C.purpose_worksheet", "U.uses_declared", "U.tenant_scope_set", "U.lifecycle_state"],
+    Use.PRIVACY: [*C_ALL, "A.real_anchor", "A.fidelity", *R_ALL, "F.cascade_ran", "F.reject_set_retained", *U_ALL,
+                  "L.expiry_set"],
+    Use.SOFTWARE_TESTING: ["C.purpose_worksheet", "R.manifest_hashed", "R.templates_versioned", *U_ALL, "L.expiry_set"],
+}
+
+# Max synthetic ratio by (harm, cheap verifier).
+RATIO_CAP = {
+    (Harm.LOW, True): 0.9, (Harm.LOW, False): 0.7,
+    (Harm.MEDIUM, True): 0.7, (Harm.MEDIUM, False): 0.5,
+    (Harm.HIGH, True): 0.4, (Harm.HIGH, False): 0.2,
+}
+EXPIRY_HORIZON_DAYS = {Harm.LOW: 730, Harm.MEDIUM: 365, Harm.HIGH: 180}
+MAX_REALISM_AUC = {Harm.LOW: 0.7, Harm.MEDIUM: 0.6, Harm.HIGH: 0.55}
+MIN_LABEL_ACCURACY = {Harm.LOW: 0.9, Harm.MEDIUM: 0.95, Harm.HIGH: 0.98}
+
+
+def cell_params(harm, cheap_verifier):
+    """The thresholds the risk lens sets for each parameterised check."""
+    return {
+        "A.fidelity": {"max_auc": MAX_REALISM_AUC[harm]},
+        "F.label_accuracy": {"min_accuracy": MIN_LABEL_ACCURACY[harm]},
+        "L.expiry_set": {"max_days": EXPIRY_HORIZON_DAYS[harm]},
+        "R.lineage_complete": {"min_share": 0.99 if (harm == Harm.LOW and cheap_verifier) else 1.0},
+    }
+
+
+def default_policy(use_cell, harm, cheap_verifier):
+    """(checks, max_synthetic_ratio, missing_blocks, notes) for one cell."""
+    required = list(REQUIRED[use_cell])
+    if harm == Harm.LOW and cheap_verifier and "F.judges_resolved" in required:
+        # The verifier replaces judge arbitration.
+        required.remove("F.judges_resolved")
+    params = cell_params(harm, cheap_verifier)
+    checks = {code: params.get(code, {}) for code in required}
+    strict = harm == Harm.HIGH and not cheap_verifier
+    notes = "Strictest cell: missing evidence blocks like a failure." if strict else ""
+    return checks, RATIO_CAP[(harm, cheap_verifier)], harm == Harm.HIGH, notes
+
+
+def default_policies():
+    """Every cell's default, as ScorecardPolicy field dicts."""
+    for use_cell in Use.values:
+        for harm in Harm.values:
+            for cheap_verifier in (False, True):
+                checks, ratio, missing_blocks, notes = default_policy(use_cell, harm, cheap_verifier)
+                yield {"use_cell": use_cell, "harm": harm, "cheap_verifier": cheap_verifier, "checks": checks,
+                       "max_synthetic_ratio": ratio, "missing_blocks": missing_blocks, "notes": notes}
+
+
+def install_defaults(policy_model, *, overwrite=True):
+    """Write every cell's default into ``policy_model`` (the migration passes its
+    historical model). ``overwrite=False`` only fills the cells that are absent."""
+    for fields in default_policies():
+        cell = {key: fields.pop(key) for key in ("use_cell", "harm", "cheap_verifier")}
+        if overwrite:
+            policy_model.objects.update_or_create(**cell, defaults=fields)
+        else:
+            policy_model.objects.get_or_create(**cell, defaults=fields)
