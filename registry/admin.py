@@ -14,7 +14,7 @@ class TenantAdmin(TenantScopedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
     list_display = ["user", "tenant", "role", "created_at"]
-    list_filter = ["role", "tenant"]
+    list_filter = ["role", ("tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "tenant__slug"]
 
 
@@ -33,7 +33,7 @@ class VersionInline(admin.TabularInline):
 @admin.register(Dataset)
 class DatasetAdmin(TenantScopedAdmin):
     list_display = ["slug", "name", "tenant", "kind", "modality", "owner", "updated_at"]
-    list_filter = ["tenant", "kind", "modality"]
+    list_filter = [("tenant", admin.RelatedOnlyFieldListFilter), "kind", "modality"]
     search_fields = ["slug", "name", "description"]
     inlines = [VersionInline]
 
@@ -58,7 +58,7 @@ class GeneratorAdmin(RoleBasedAdmin):
 @admin.register(PromptTemplate)
 class PromptTemplateAdmin(TenantScopedAdmin):
     list_display = ["name", "version", "tenant", "body_sha256", "created_at"]
-    list_filter = ["tenant"]
+    list_filter = [("tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "body"]
     readonly_fields = ["body_sha256", "created_by", "created_at"]
 
@@ -82,7 +82,7 @@ class DatasetVersionAdmin(TenantScopedAdmin):
     only through governance actions, never by editing the field."""
 
     list_display = ["__str__", "state", "needs_review", "created_by", "created_at", "state_changed_at"]
-    list_filter = ["state", "dataset__tenant", "manifest__use_cell"]
+    list_filter = ["state", ("dataset__tenant", admin.RelatedOnlyFieldListFilter), "manifest__use_cell"]
     search_fields = ["dataset__slug", "dataset__name"]
     readonly_fields = [
         "dataset", "number", "state", "notes", "created_by", "created_at", "submitted_by",

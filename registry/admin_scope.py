@@ -46,3 +46,13 @@ class TenantScopedAdmin(RoleBasedAdmin):
         if hasattr(related.objects, "governed_by"):
             kwargs["queryset"] = related.objects.governed_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyScopedAdmin(TenantScopedAdmin):
+    """Evidence written by jobs (runs, scans, reports): browsable, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
