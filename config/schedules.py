@@ -36,6 +36,11 @@ SCHEDULES = {
         task="monitoring.tasks.reclaim_stale_runs_task", minute="*/10",
         description="Re-queue monitor runs left running by a lost worker.",
     ),
+    # Every 10 minutes: gate runs with no stored step for 30 minutes are re-queued (or failed after 3 tries).
+    "gates: reclaim stale runs": Schedule(
+        task="gates.tasks.reclaim_stale_gate_runs_task", minute="*/10",
+        description="Re-queue gate runs left running by a lost worker.",
+    ),
 }
 
 

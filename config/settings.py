@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "registry",
     "governance",
     "gates",
+    "judges",
     "training",
     "scorecard",
     "monitoring",
@@ -197,6 +198,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        # Exchange tables (broadcast/pidbox), kept out of the working directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 # A task is acknowledged only after it finished, and re-queued if its worker died.
 CELERY_TASK_ACKS_LATE = True
