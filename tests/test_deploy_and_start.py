@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_check_deploy_is_clean_with_production_settings():
+    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for this process only; no deployment has it.
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings_production",
         "SECRET_KEY": "x" * 20 + "-production-test-key-Q8w7e6r5t4y3u2i1o0p9",
         "ALLOWED_HOSTS": "registry.example.org",

@@ -136,8 +136,8 @@ def test_exact_dedup_keeps_the_lowest_id_and_rejects_anchor_copies():
     anchor = rows(["real ticket  text"], ids=[900])
     rejects, metrics = run_gate("exact_dedup", pool, anchor)
     assert sorted(rejects) == [0, 3, 4]
-    assert rejects[0].details["kept"] == 10 and "#10" in rejects[0].reason
-    assert rejects[3].details["anchor_id"] == 900 and "real anchor example #900" in rejects[3].reason
+    assert rejects[0].details["kept"] == 10 and "example id 10" in rejects[0].reason
+    assert rejects[3].details["anchor_id"] == 900 and "real anchor example id 900" in rejects[3].reason
     assert metrics == {"distinct": 2, "anchor_hashes": 1}
     assert sorted(run_gate("exact_dedup", pool, anchor, normalize=False, against_anchor=False)[0]) == [0]
     # Tabular rows are compared as stored: "A" and "a" are different categories.
