@@ -7,6 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from governance import services as governance
 from registry.models import Dataset, DatasetVersion
 
 from . import exports, selectors, services
@@ -81,6 +82,8 @@ class GateRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def rejections_csv(self, request, pk=None):
         """The same reject set as CSV (streamed)."""
         run = self.get_object()
+        governance.record_export(actor=request.user, tenants=[run.version.dataset.tenant], kind="gates.rejections",
+                                 object_label=run)
         response = StreamingHttpResponse(
             exports.rejection_csv(_filtered_rejections(run, request.query_params)), content_type="text/csv"
         )

@@ -25,7 +25,7 @@ from registry.models import DatasetVersion, Tenant
 from registry.selectors import expiring_within_q
 
 from . import selectors, services
-from .models import Decision, SignOff, SignOffRequirement, Transition, UseDecision
+from .models import Decision, ExportRecord, SignOff, SignOffRequirement, Transition, UseDecision
 
 EXPIRING_DAYS = 30
 
@@ -276,6 +276,14 @@ class UseDecisionAdmin(AppendOnlyAdmin):
     list_filter = ["use", "allowed", "channel"]
     list_select_related = ["tenant", "version__dataset", "asked_by"]
     search_fields = ["version__dataset__slug"]
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(AppendOnlyAdmin):
+    list_display = ["at", "tenant", "kind", "object_label", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["tenant", "actor"]
+    search_fields = ["object_label", "actor__username"]
 
 
 @admin.register(SignOffRequirement)

@@ -1,8 +1,9 @@
 """Governance API: workflow actions on versions, use authorization, and
 read-only (append-only) logs. Querysets start from ``visible_to(user)``, so a
 version outside scope is 404; every action goes through a service."""
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,9 +13,10 @@ from registry.api.serializers import VersionSerializer
 from registry.errors import NotFound
 from registry.models import DatasetVersion, Tenant
 
-from . import services
+from . import audit, services
 from .models import Channel, Notice, SignOff, Transition, UseDecision
 from .serializers import (
+    AuditRowSerializer,
     AuthorizeUseRequestSerializer,
     AuthorizeUseResponseSerializer,
     CommentSerializer,
@@ -163,3 +165,18 @@ class AuthorizeUseView(APIView):
             "allowed": decision.allowed, "reasons": decision.reasons, "decision_id": decision.pk,
             "version_id": version.pk, "tenant": tenant.slug, "use": decision.use,
         })
+
+
+class AuditLogView(generics.ListAPIView):
+    """Every governed action (transitions, sign-offs, use decisions, training bulk
+    writes, exports, policy edits) in the tenants you govern, newest first.
+    /audit.csv has the same rows as CSV."""
+
+    serializer_class = AuditRowSerializer
+    # Rows of several tables merged in Python: no queryset to filter or order.
+    filter_backends = []
+
+    def get_queryset(self):
+        if not Tenant.objects.governed_by(self.request.user).exists():
+            raise PermissionDenied("Only governance staff may read the audit log.")
+        return list(audit.audit_rows(self.request.user))

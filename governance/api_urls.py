@@ -14,5 +14,6 @@ router.register("notices", api.NoticeViewSet, basename="notice")
 
 urlpatterns = [
     path("authorize-use/", api.AuthorizeUseView.as_view(), name="authorize-use"),
+    path("audit/", api.AuditLogView.as_view(), name="audit-log"),
     *router.urls,
 ]

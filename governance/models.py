@@ -192,3 +192,24 @@ class ExpiryNotice(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "expires_at"], name="expiry_notice_once")]
+
+
+class ExportRecord(models.Model):
+    """One download of governed data (a training mix, a scorecard export, the
+    audit log itself): who took what out of the registry, and when. Append-only.
+    Recorded per tenant whose rows the download held."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32, help_text="What was exported, e.g. mix.jsonl, scorecard.croissant, audit.csv.")
+    object_label = models.CharField(max_length=255, help_text="The exported object, as shown to people.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_TENANT_FIELD = "tenant"
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} of {self.object_label} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

@@ -94,3 +94,14 @@ class AuthorizeUseResponseSerializer(serializers.Serializer):
     version_id = serializers.IntegerField()
     tenant = serializers.CharField()
     use = serializers.CharField()
+
+
+class AuditRowSerializer(serializers.Serializer):
+    """One governed action (governance.audit.AuditRow)."""
+
+    time = serializers.DateTimeField()
+    actor = serializers.CharField(help_text="Username, or 'system' for the clock.")
+    tenant = serializers.CharField(help_text="Tenant slug; empty for registry-wide policy edits.")
+    action = serializers.CharField(help_text="e.g. transition.approve, signoff.approve, authorization.denied.")
+    object = serializers.CharField()
+    detail = serializers.CharField()

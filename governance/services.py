@@ -28,7 +28,9 @@ from registry.services import _save_with_history
 from registry.signals import version_state_changed
 
 from . import selectors
-from .models import Channel, Decision, ExpiryNotice, Notice, NoticeKind, SignOff, Transition, UseDecision
+from .models import (
+    Channel, Decision, ExpiryNotice, ExportRecord, Notice, NoticeKind, SignOff, Transition, UseDecision,
+)
 
 # action -> (states it starts from, state it ends in)
 TRANSITIONS = {
@@ -425,3 +427,14 @@ def authorize_use(*, actor, tenant, version, use, channel=Channel.PYTHON):
         asked_by=actor, tenant=tenant, version=version, use=use, allowed=not denials,
         reasons=[d.as_dict() for d in denials], channel=channel,
     )
+
+
+# Exports
+
+def record_export(*, actor, tenants, kind, object_label):
+    """Log that ``actor`` downloaded ``object_label`` holding data of ``tenants``
+    (one ExportRecord per tenant, so each tenant's auditors see it)."""
+    ExportRecord.objects.bulk_create([
+        ExportRecord(tenant=tenant, actor=actor, kind=kind, object_label=str(object_label)[:255])
+        for tenant in {tenant.pk: tenant for tenant in tenants}.values()
+    ])

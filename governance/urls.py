@@ -6,4 +6,5 @@ from . import views
 urlpatterns = [
     path("notices/", views.notices, name="notices-page"),
     path("notices/read/", views.mark_notices_read, name="notices-read-page"),
+    path("audit.csv", views.audit_csv, name="audit-csv"),
 ]

@@ -4,8 +4,10 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+
+from registry.api.parsers import StrictJSONParser
 
 from . import selectors, services
 from .models import JudgeScore
@@ -46,7 +48,7 @@ class JudgePanelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 class ScoreUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ScoreUploadSerializer
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
     filterset_fields = ["version"]
 
     def get_queryset(self):

@@ -6,7 +6,7 @@ from registry.api.fields import FiniteFloatField, ScopedSlugRelatedField
 from registry.models import Dataset
 from training.serializers import VersionRefSerializer, version_field
 
-from .models import HumanDecision, JudgePanel, JudgeScore, ReviewItem, ScoreUpload
+from .models import AutoDecision, HumanDecision, JudgePanel, JudgeScore, ReviewItem, ScoreUpload
 
 
 class JudgePanelSerializer(serializers.ModelSerializer):
@@ -85,7 +85,8 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     ordinal = serializers.IntegerField(source="example.ordinal", read_only=True)
     text = serializers.CharField(source="example.text", read_only=True)
     label = serializers.CharField(source="example.label", read_only=True)
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    auto_decision = serializers.ChoiceField(AutoDecision.choices, allow_blank=True, read_only=True)
     scores = serializers.SerializerMethodField()
     decision = DecisionField(read_only=True, help_text="Empty while the item is open.")
 

@@ -6,8 +6,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+
+from registry.api.parsers import StrictJSONParser
 
 from . import selectors, services
 from .reports import report_response
@@ -23,7 +25,7 @@ class BaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     """Named real baselines of a tenant; their content lives in immutable versions."""
 
     serializer_class = BaselineSerializer
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
     filterset_fields = ["name"]
 
     def get_queryset(self):
@@ -70,7 +72,7 @@ class MonitorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     """Drift, slice and coverage monitors of a version against a baseline version."""
 
     filterset_fields = ["version", "kind", "source", "enabled", "baseline_version"]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
 
     def get_queryset(self):
         return selectors.monitors(self.request.user)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from registry.api.fields import FiniteFloatField, ScopedSlugRelatedField
 from registry.models import DatasetVersion, Tenant
 
-from .models import Alert, Baseline, BaselineVersion, Monitor, MonitorRun, ProductionBatch, Resolution
+from .models import Alert, Baseline, BaselineVersion, Monitor, MonitorRun, Outcome, ProductionBatch, Resolution
 
 
 class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
@@ -81,7 +81,7 @@ class MonitorSerializer(serializers.ModelSerializer):
     drift_share = FiniteFloatField(min_value=0.0001, max_value=1, required=False)
     coverage_min_support = FiniteFloatField(min_value=0, max_value=0.9999, required=False)
     coverage_max_uncovered = FiniteFloatField(min_value=0, max_value=1, required=False)
-    periodic_task = serializers.PrimaryKeyRelatedField(read_only=True)
+    periodic_task = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Monitor
@@ -118,6 +118,8 @@ class BatchCreateSerializer(serializers.Serializer):
 
 class RunSerializer(serializers.ModelSerializer):
     monitor = serializers.PrimaryKeyRelatedField(read_only=True)
+    # Blank until the run finished: declared so the schema admits "".
+    outcome = serializers.ChoiceField(Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = MonitorRun
@@ -132,9 +134,11 @@ class RunRequestSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Blank until resolved: declared so the schema admits "".
+    resolution = serializers.ChoiceField(Resolution.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Alert

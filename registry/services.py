@@ -276,12 +276,24 @@ def register_examples_file(*, actor, version, path, format=None, source="cli"):
     return job
 
 
+def _storable(value):
+    """The error list with NUL characters replaced: PostgreSQL's jsonb cannot hold
+    them, and a binary file's "column names" (echoed in its errors) have them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    return value
+
+
 @transaction.atomic
 def _fail_job(job, errors, total):
     if not IngestionJob.objects.select_for_update().filter(pk=job.pk, status=IngestionStatus.RUNNING).exists():
         return  # a redelivered run must not overwrite the outcome of the one that finished
     job.status = IngestionStatus.FAILED
-    job.errors = errors
+    job.errors = _storable(errors)
     job.error_count = total
     job.finished_at = timezone.now()
     _save_with_history(job, job.created_by, "failed")

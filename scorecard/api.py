@@ -38,7 +38,7 @@ class ScorecardViewSet(viewsets.GenericViewSet):
         return Response(self.scorecard().as_dict())
 
     @extend_schema(parameters=[USE_PARAMETER], responses=SnapshotSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         """Every change of verdict, newest first (recorded on view and after evidence changes)."""
         scorecard = self.scorecard()
@@ -49,7 +49,9 @@ class ScorecardViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def croissant(self, request, pk=None):
         """The manifest and scorecard as a Croissant JSON-LD document (rai: fields)."""
-        document = exports.croissant_json(self.scorecard(), base_url=request.build_absolute_uri("/"))
+        scorecard = self.scorecard()
+        exports.record_export(request.user, scorecard, "scorecard.croissant")
+        document = exports.croissant_json(scorecard, base_url=request.build_absolute_uri("/"))
         return HttpResponse(document, content_type="application/ld+json")
 
     @extend_schema(parameters=[USE_PARAMETER], responses={(200, "text/markdown"): OpenApiResponse(
@@ -57,7 +59,9 @@ class ScorecardViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def datacard(self, request, pk=None):
         """The manifest and scorecard as a Markdown data card."""
-        card = exports.datacard_markdown(self.scorecard(), base_url=request.build_absolute_uri("/"))
+        scorecard = self.scorecard()
+        exports.record_export(request.user, scorecard, "scorecard.datacard")
+        card = exports.datacard_markdown(scorecard, base_url=request.build_absolute_uri("/"))
         return HttpResponse(card, content_type="text/markdown; charset=utf-8")
 
 

@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from governance import services as governance
 from registry.selectors import lineage_summary
 
 from .checks import Status
@@ -141,3 +142,10 @@ def badge_svg(scorecard):
         f'<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
         f'<text x="8" y="14">{label}</text>{"".join(cells)}</g></svg>'
     )
+
+
+def record_export(actor, scorecard, kind):
+    """Log the download in the governance audit trail (the data card and
+    Croissant file carry the manifest out of the registry)."""
+    governance.record_export(actor=actor, tenants=[scorecard.version.dataset.tenant], kind=kind,
+           object_label=f"{scorecard.version} for {scorecard.use}")

@@ -71,6 +71,7 @@ def _export(request, slug, number, render, content_type, suffix):
     scorecard, error = _scorecard_or_error(request, slug, number)
     if error:
         return error
+    exports.record_export(request.user, scorecard, f"scorecard.{suffix.split('.')[0]}")
     response = HttpResponse(render(scorecard, base_url=request.build_absolute_uri("/")), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{slug}-v{number}-{suffix}"'
     return response

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from gates import services
 from gates.models import GateRun
+from governance.models import ExportRecord
 from registry.models import DatasetVersion
 
 from .gates_helpers import anchor_dataset, gate_doubles, gated_version  # noqa: F401
@@ -137,6 +138,9 @@ def test_the_reject_set_downloads_as_csv(api, alice, charlie, finished_run):
     assert rows[0]["reason"] == "contains 'spam'" and rows[0]["details"] == '{"word": "spam"}'
     assert "spam" in rows[0]["content"] and rows[0]["example_id"].isdigit()
     assert api(charlie).get(url).status_code == 404
+    # The download is in the audit trail; the outsider's refused attempt is not.
+    exports = ExportRecord.objects.filter(kind="gates.rejections")
+    assert [(e.actor, e.object_label) for e in exports] == [(alice, str(finished_run))]
 
 
 def test_the_fidelity_report_is_served_as_json(api, alice, tenant_a):

@@ -7,6 +7,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from governance import services as governance
+
 from . import exports, selectors, services
 from .serializers import (
     EvaluationSetSerializer, LeakagePairSerializer, LeakageScanCreateSerializer, LeakageScanSerializer,
@@ -136,6 +138,7 @@ class TrainingMixViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def jsonl(self, request, pk=None):
         """Every selected example with its lineage, one JSON object per line (streamed)."""
         mix = self.get_object()
+        governance.record_export(actor=request.user, tenants=[mix.tenant], kind="mix.jsonl", object_label=mix)
         return _download(exports.jsonl_lines(mix), "application/x-ndjson", f"{mix.name}.jsonl")
 
     @extend_schema(responses={(200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY)})
@@ -143,4 +146,5 @@ class TrainingMixViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def parquet(self, request, pk=None):
         """The same rows as Parquet, one row group per 5,000 rows (streamed)."""
         mix = self.get_object()
+        governance.record_export(actor=request.user, tenants=[mix.tenant], kind="mix.parquet", object_label=mix)
         return _download(exports.parquet_chunks(mix), "application/vnd.apache.parquet", f"{mix.name}.parquet")

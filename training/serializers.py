@@ -1,3 +1,6 @@
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from registry.api.fields import ScopedSlugRelatedField
@@ -54,9 +57,30 @@ class ModelFamilySerializer(serializers.ModelSerializer):
         validators = []
 
 
+class VersionIdInRefOutField(ScopedPrimaryKeyField):
+    """Takes a version id; shows the version's reference (id, dataset, number, state)."""
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, value):
+        return VersionRefSerializer(value).data
+
+
+class VersionIdInRefOutSchema(OpenApiSerializerFieldExtension):
+    """The schema says so too: an integer in requests, a VersionRef in responses."""
+
+    target_class = VersionIdInRefOutField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return build_basic_type(OpenApiTypes.INT)
+        return auto_schema.resolve_serializer(VersionRefSerializer, direction).ref
+
+
 class EvaluationSetSerializer(serializers.ModelSerializer):
     family = ScopedPrimaryKeyField(queryset=ModelFamily.objects.all(), scope=ModelFamily.objects.visible_to)
-    version = version_field()
+    version = VersionIdInRefOutField(queryset=DatasetVersion.objects.all(), scope=DatasetVersion.objects.visible_to)
     designated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -65,11 +89,6 @@ class EvaluationSetSerializer(serializers.ModelSerializer):
                   "designated_at"]
         read_only_fields = ["id", "active", "is_real", "use_cell", "rows_flagged", "designated_by", "designated_at"]
         validators = []
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["version"] = VersionRefSerializer(instance.version).data
-        return data
 
 
 def evaluation_set_field():

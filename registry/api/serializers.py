@@ -129,8 +129,8 @@ class PromptTemplateSerializer(serializers.ModelSerializer):
 
 class ExampleSerializer(serializers.ModelSerializer):
     version = serializers.PrimaryKeyRelatedField(read_only=True)
-    generator = serializers.StringRelatedField()
-    prompt_template = serializers.StringRelatedField()
+    generator = serializers.StringRelatedField(allow_null=True)
+    prompt_template = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Example
@@ -154,9 +154,9 @@ class SeedExampleSerializer(serializers.ModelSerializer):
 class ExampleLineageSerializer(ExampleSerializer):
     """One example with its full lineage: generator, template body, seed example."""
 
-    generator = GeneratorSerializer(read_only=True)
-    prompt_template = PromptTemplateSerializer(read_only=True)
-    seed_example = SeedExampleSerializer(read_only=True)
+    generator = GeneratorSerializer(read_only=True, allow_null=True)
+    prompt_template = PromptTemplateSerializer(read_only=True, allow_null=True)
+    seed_example = SeedExampleSerializer(read_only=True, allow_null=True)
 
 
 class IngestionJobSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from registry import selectors, services
@@ -14,6 +14,7 @@ from registry.diff import version_diff
 from registry.filters import DatasetFilter, ExampleFilter, VersionFilter
 from registry.models import DatasetVersion, Generator, PromptTemplate, Tenant
 
+from .parsers import StrictJSONParser
 from .serializers import (
     DatasetDetailSerializer,
     DatasetSerializer,
@@ -200,7 +201,7 @@ class IngestionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     serializer_class = IngestionJobSerializer
     # JSON is accepted only to answer "file: required" (400) instead of 415.
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, StrictJSONParser]
     filterset_fields = ["version", "status", "format"]
 
     def get_queryset(self):
