@@ -30,7 +30,7 @@ from registry.choices import Modality, VersionState
 from registry.errors import Conflict
 from registry.lineage import canonical_data
 from registry.models import Dataset, DatasetVersion, Example
-from registry.services import _save_with_history
+from registry.services import save_with_history
 
 from . import cascade as runner
 from .base import GATES, Rows
@@ -114,13 +114,13 @@ def configure_cascade(*, actor, dataset, steps):
         # The admin creates the row before its steps: its first steps are revision 1.
         cascade.revision += 1 if current else 0
         cascade.updated_by = actor
-    _save_with_history(cascade, actor, f"revision {cascade.revision}")
+    save_with_history(cascade, actor, f"revision {cascade.revision}")
     reason = f"cascade revision {cascade.revision}"
     for step in cascade.steps.all():
         step._history_user, step._change_reason = actor, reason
         step.delete()
     for position, step in enumerate(requested, 1):
-        _save_with_history(GateStep(cascade=cascade, position=position, **step), actor, reason)
+        save_with_history(GateStep(cascade=cascade, position=position, **step), actor, reason)
     return cascade
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from registry.choices import GOVERNOR_ROLES, Role, Use, VersionState
 from registry.errors import Conflict, NotFound
 from registry.models import Dataset, DatasetVersion, Membership, Tenant
-from registry.services import _save_with_history
+from registry.services import save_with_history
 from registry.signals import version_state_changed
 
 from . import selectors
@@ -100,7 +100,7 @@ def _move(version, action, *, actor, reason="", **fields):
     version.state, version.state_changed_at = new_state, now
     for name, value in fields.items():
         setattr(version, name, value)
-    _save_with_history(version, actor, ACTION_LABELS[action] + (f": {reason}" if reason else ""))
+    save_with_history(version, actor, ACTION_LABELS[action] + (f": {reason}" if reason else ""))
     Transition.objects.create(
         version=version, from_state=old_state, to_state=new_state, actor=actor, action=action, reason=reason, at=now
     )

@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 from registry.choices import Role, VersionState
 from registry.errors import Conflict
 from registry.models import Dataset, DatasetVersion, Example, Membership
-from registry.services import _save_with_history
+from registry.services import save_with_history
 
 from .models import (
     AutoDecision, HumanDecision, JudgePanel, JudgeScore, ReviewItem, ReviewReason, ScoreUpload, VersionJudging,
@@ -91,7 +91,7 @@ def configure_panel(*, actor, dataset, **fields):
         # Stored scores were normalized on the old scale (and approved versions' must not change).
         raise ValidationError({"scale_min": "Scores were already uploaded on the current scale; it cannot change."})
     panel.full_clean(exclude=["dataset", "created_by"])
-    _save_with_history(panel, actor, "created" if created else "changed")
+    save_with_history(panel, actor, "created" if created else "changed")
     for version in DatasetVersion.objects.filter(dataset=dataset, state__in=OPEN_STATES, judging__isnull=False):
         recompute_queue(version=version, panel=panel, actor=actor)
     return panel
@@ -408,5 +408,5 @@ def decide_review_item(*, actor, item, decision, label_correct=None, corrected_l
     overriding = bool(item.decision)
     item.decision, item.label_correct, item.corrected_label = decision, label_correct, corrected_label
     item.comment, item.reviewer, item.decided_at = comment, actor, timezone.now()
-    _save_with_history(item, actor, "overridden" if overriding else "decided")
+    save_with_history(item, actor, "overridden" if overriding else "decided")
     return item

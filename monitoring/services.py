@@ -16,8 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from registry.errors import Conflict
-from registry.models import DatasetVersion, Tenant
-from registry.services import _save_with_history
+from registry.models import DatasetVersion
+from registry.services import require_writable_tenant, save_with_history
 
 from . import frames, slices
 from .models import (
@@ -33,19 +33,14 @@ SCHEDULED_TASK = "monitoring.tasks.run_scheduled_monitor_task"
 
 # -- Baselines ----------------------------------------------------------------
 
-def _check_tenant_writer(actor, tenant):
-    if not Tenant.objects.writable_by(actor).filter(pk=tenant.pk).exists():
-        raise PermissionDenied(f"You may not manage baselines of tenant '{tenant.slug}'.")
-
-
 @transaction.atomic
 def create_baseline(*, actor, tenant, name, description=""):
-    _check_tenant_writer(actor, tenant)
+    require_writable_tenant(actor, tenant, "manage baselines")
     if Baseline.objects.filter(tenant=tenant, name=name).exists():
         raise ValidationError({"name": f"Tenant {tenant.slug} already has a baseline named {name!r}."})
     baseline = Baseline(tenant=tenant, name=name, description=description, created_by=actor)
     baseline.full_clean()
-    _save_with_history(baseline, actor, "created")
+    save_with_history(baseline, actor, "created")
     return baseline
 
 
@@ -80,7 +75,7 @@ def add_baseline_version(*, actor, baseline, columns=None, target_column="", pre
     training mix or an uploaded CSV / Parquet / JSONL file ((chunks, file_name)).
     The data is typed by ``columns`` (inferred when omitted), written once as
     Parquet, and its reference statistics computed."""
-    _check_tenant_writer(actor, baseline.tenant)
+    require_writable_tenant(actor, baseline.tenant, "manage baselines")
     source, frame = _source_frame(actor, baseline, source_version=source_version, source_mix=source_mix, upload=upload)
     if frame.empty:
         raise ValidationError({"source": "The data has no rows."})
@@ -204,7 +199,7 @@ def create_monitor(*, actor, version, name, baseline_version, owner=None, **sett
         raise ValidationError({"name": f"{version} already has a monitor named {name!r}."})
     monitor = Monitor(version=version, name=name, baseline_version=baseline_version, owner=owner or actor, **settings_)
     _validate_monitor(monitor)
-    _save_with_history(monitor, actor, "created")
+    save_with_history(monitor, actor, "created")
     _sync_periodic_task(monitor)
     return monitor
 
@@ -219,7 +214,7 @@ def update_monitor(*, actor, monitor, **changes):
     for field, value in changes.items():
         setattr(monitor, field, value)
     _validate_monitor(monitor)
-    _save_with_history(monitor, actor, "updated")
+    save_with_history(monitor, actor, "updated")
     _sync_periodic_task(monitor)
     return monitor
 
@@ -512,7 +507,7 @@ def _set_needs_review(version_id, value, actor, reason):
     version = DatasetVersion.objects.select_for_update().get(pk=version_id)
     if version.needs_review != value:
         version.needs_review = value
-        _save_with_history(version, actor, reason)
+        save_with_history(version, actor, reason)
 
 
 def _notify_owner(alert, message):
@@ -541,7 +536,7 @@ def _open_or_attach_alert(monitor, summary):
     alert = Alert(monitor=monitor, version=monitor.version, severity=monitor.severity, summary=summary)
     try:
         with transaction.atomic():
-            _save_with_history(alert, monitor.owner, "opened")
+            save_with_history(alert, monitor.owner, "opened")
     except IntegrityError:
         # A concurrent run of the same monitor opened it first (partial UNIQUE): attach.
         return _open_or_attach_alert(monitor, summary)
@@ -566,7 +561,7 @@ def acknowledge_alert(*, actor, alert, note=""):
     if alert.status == AlertStatus.ACKNOWLEDGED:
         raise Conflict(f"Alert #{alert.pk} is already acknowledged.", code="alert_acknowledged")
     alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.ACKNOWLEDGED, actor, timezone.now()
-    _save_with_history(alert, actor, f"acknowledged{': ' + note.strip() if note.strip() else ''}")
+    save_with_history(alert, actor, f"acknowledged{': ' + note.strip() if note.strip() else ''}")
     return alert
 
 
@@ -576,7 +571,7 @@ def assign_alert(*, actor, alert, assignee):
     if not DatasetVersion.objects.visible_to(assignee).filter(pk=alert.version_id).exists():
         raise ValidationError({"assignee": "No such user in this dataset's scope."})
     alert.assignee = assignee
-    _save_with_history(alert, actor, f"assigned to {assignee.get_username()}")
+    save_with_history(alert, actor, f"assigned to {assignee.get_username()}")
     return alert
 
 
@@ -604,7 +599,7 @@ def resolve_alert(*, actor, alert, resolution, note=""):
         retire_version(actor=actor, version=alert.version, reason=f"Monitoring alert #{alert.pk}: {note}")
     alert.status, alert.resolution, alert.resolution_note = AlertStatus.RESOLVED, resolution, note
     alert.resolved_by, alert.resolved_at = actor, timezone.now()
-    _save_with_history(alert, actor, f"resolved: {resolution}")
+    save_with_history(alert, actor, f"resolved: {resolution}")
     if not Alert.objects.filter(version_id=alert.version_id, status__in=OPEN_ALERT_STATES).exists():
         _set_needs_review(alert.version_id, False, actor, f"review flag cleared: alert #{alert.pk} resolved")
     return alert

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import services
 from .choices import DatasetKind, Role, Use
-from .models import Dataset, Generator, Membership, PromptTemplate, Tenant
+from .models import Dataset, Generator, Membership, Tenant
 
 DEMO_USERS = [
     # username, tenant slug, roles, is_staff
@@ -43,9 +43,9 @@ def _password():
     return secrets.token_urlsafe(12)
 
 
-@transaction.atomic
-def load_demo(stdout=None):
-    """Create (or refresh) the demo; returns {username: password}."""
+def _cast(passwords=True):
+    """The tenants, the superuser and a user per role; ``passwords``: fresh ones,
+    returned as {username: password}."""
     User = get_user_model()
     tenants = {
         "support-ops": Tenant.objects.get_or_create(slug="support-ops", defaults={"name": "Support Operations"})[0],
@@ -53,18 +53,31 @@ def load_demo(stdout=None):
     }
     credentials = {}
     admin, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
-    credentials["admin"] = _set_password(admin)
     users = {}
     for username, tenant_slug, roles, is_staff in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username, defaults={"is_staff": is_staff})
-        credentials[username] = _set_password(user)
         for role in roles:
             Membership.objects.get_or_create(user=user, tenant=tenants[tenant_slug], role=role)
         users[username] = user
+    if passwords:
+        credentials = {user.username: _set_password(user) for user in (admin, *users.values())}
+    return admin, users, tenants, credentials
+
+
+@transaction.atomic
+def load_demo(stdout=None):
+    """Create (or refresh) the demo; returns {username: password}."""
+    admin, users, tenants, credentials = _cast()
     if not Dataset.objects.filter(slug="rare-compliance-anchor").exists():
         story = _create_story(admin, users, tenants)
         _extend_story(story)
     return credentials
+
+
+def base_story():
+    """The story before any app's chapter: for a test of one app's ``extend_demo``."""
+    admin, users, tenants, _ = _cast(passwords=False)
+    return _create_story(admin, users, tenants)
 
 
 @dataclass
@@ -109,7 +122,7 @@ def _ingest_demo_file(actor, version, name):
 
 
 def _create_story(admin, users, tenants):
-    carl, ada = users["carl"], users["ada"]
+    carl = users["carl"]
     support = tenants["support-ops"]
     generator = Generator.objects.get_or_create(name="support-sim-llm", version="2026-09", defaults={"provider": "in-house"})[0]
     templates = [

@@ -36,7 +36,7 @@ MANIFEST_SCALAR_FIELDS = (
 )
 
 
-def _save_with_history(obj, actor, reason=None):
+def save_with_history(obj, actor, reason=None):
     """Save and attribute the history row to ``actor`` (no request in CLI/tasks)."""
     obj._history_user = actor
     if reason:
@@ -44,9 +44,10 @@ def _save_with_history(obj, actor, reason=None):
     obj.save()
 
 
-def _check_writable_tenant(actor, tenant):
+def require_writable_tenant(actor, tenant, doing="create or move datasets"):
+    """PermissionDenied unless ``actor`` may write in ``tenant`` (contributor or tenant admin)."""
     if not Tenant.objects.writable_by(actor).filter(pk=tenant.pk).exists():
-        raise PermissionDenied(f"You cannot create or move datasets in tenant '{tenant.slug}'.")
+        raise PermissionDenied(f"You cannot {doing} in tenant '{tenant.slug}'.")
 
 
 def _validate_uses(field, uses):
@@ -64,7 +65,7 @@ def _check_dataset_writable(actor, dataset):
 
 @transaction.atomic
 def create_dataset(*, actor, tenant, slug, name, kind, modality="text", description="", owner=None):
-    _check_writable_tenant(actor, tenant)
+    require_writable_tenant(actor, tenant)
     if Dataset.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A dataset with slug '{slug}' already exists."})
     dataset = Dataset(
@@ -72,7 +73,7 @@ def create_dataset(*, actor, tenant, slug, name, kind, modality="text", descript
         description=description, owner=owner or actor,
     )
     dataset.full_clean()
-    _save_with_history(dataset, actor, "created")
+    save_with_history(dataset, actor, "created")
     return dataset
 
 
@@ -81,13 +82,13 @@ def update_dataset(*, actor, dataset, **changes):
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     _check_dataset_writable(actor, dataset)
     if "tenant" in changes and changes["tenant"].pk != dataset.tenant_id:
-        _check_writable_tenant(actor, changes["tenant"])
+        require_writable_tenant(actor, changes["tenant"])
     if "slug" in changes and changes["slug"] != dataset.slug:
         raise ValidationError({"slug": "A dataset's slug cannot change; create a new dataset."})
     for field, value in changes.items():
         setattr(dataset, field, value)
     dataset.full_clean()
-    _save_with_history(dataset, actor, "updated")
+    save_with_history(dataset, actor, "updated")
     return dataset
 
 
@@ -121,7 +122,7 @@ def _apply_manifest(manifest, data, actor):
     manifest.full_clean(exclude=["version", "content_hash"])
     scope = data.get("tenant_scope")
     manifest.content_hash = manifest.compute_hash(tenant_scope=scope)
-    _save_with_history(manifest, actor, "manifest updated")
+    save_with_history(manifest, actor, "manifest updated")
     if scope is not None:
         manifest.tenant_scope.set(scope)
     return manifest
@@ -136,7 +137,7 @@ def create_version(*, actor, dataset, notes="", manifest=None):
     version = DatasetVersion(
         dataset=dataset, number=(previous.number + 1) if previous else 1, notes=notes, created_by=actor
     )
-    _save_with_history(version, actor, "created")
+    save_with_history(version, actor, "created")
     base = {"owner": dataset.owner}
     if previous is not None and hasattr(previous, "manifest"):
         old = previous.manifest
@@ -164,14 +165,14 @@ def update_manifest(*, actor, version, data):
 def register_generator(*, actor, name, version, provider=""):
     generator = Generator(name=name, version=version, provider=provider)
     generator.full_clean()
-    _save_with_history(generator, actor, "registered")
+    save_with_history(generator, actor, "registered")
     return generator
 
 
 @transaction.atomic
 def create_prompt_template(*, actor, tenant, name, body):
     """Store a template body as the next version of ``name``; bodies never change."""
-    _check_writable_tenant(actor, tenant)
+    require_writable_tenant(actor, tenant)
     if not body.strip():
         raise ValidationError({"body": "A prompt template needs a body."})
     latest = (
@@ -184,7 +185,7 @@ def create_prompt_template(*, actor, tenant, name, body):
         version=(latest.version + 1) if latest else 1, created_by=actor,
     )
     template.full_clean()
-    _save_with_history(template, actor, "created")
+    save_with_history(template, actor, "created")
     return template
 
 
@@ -255,7 +256,7 @@ def upload_examples(*, actor, version, chunks, file_name, format=None):
         version=version, created_by=actor, source="api", file_name=Path(file_name).name[:255], stored_path=stored,
         file_sha256=sha256, file_size=size, format=format,
     )
-    _save_with_history(job, actor, "uploaded")
+    save_with_history(job, actor, "uploaded")
     transaction.on_commit(lambda: tasks.ingest_examples_task.delay(job.pk))
     return job
 
@@ -272,7 +273,7 @@ def register_examples_file(*, actor, version, path, format=None, source="cli"):
         version=version, created_by=actor, source=source, file_name=path.name[:255], stored_path=str(path),
         file_sha256=_file_digest(path), file_size=path.stat().st_size, format=_ingestion_format(path.name, format),
     )
-    _save_with_history(job, actor, "registered")
+    save_with_history(job, actor, "registered")
     return job
 
 
@@ -296,7 +297,7 @@ def _fail_job(job, errors, total):
     job.errors = _storable(errors)
     job.error_count = total
     job.finished_at = timezone.now()
-    _save_with_history(job, job.created_by, "failed")
+    save_with_history(job, job.created_by, "failed")
 
 
 def run_ingestion(*, job_id, listener=None):

@@ -356,19 +356,10 @@ def test_stale_runs_give_up_after_three_attempts(alice, version):
 # Demo ------------------------------------------------------------------------------------
 
 def test_the_demo_gates_the_synthetic_version_and_catches_its_planted_problems(tenant_a):
-    from django.contrib.auth import get_user_model
-
     from gates.demo import extend_demo
     from registry import demo
 
-    admin = get_user_model().objects.create_user("demo-admin", is_superuser=True)
-    tenants = {slug: demo.Tenant.objects.create(slug=slug, name=slug) for slug in ("support-ops", "risk-lab")}
-    users = {}
-    for username, tenant_slug, roles, is_staff in demo.DEMO_USERS:
-        users[username] = get_user_model().objects.create_user(username, is_staff=is_staff)
-        for role in roles:
-            demo.Membership.objects.create(user=users[username], tenant=tenants[tenant_slug], role=role)
-    story = demo._create_story(admin, users, tenants)
+    story = demo.base_story()
     extend_demo(story)
     run = story.extra["gate_run"]
     assert run.status == "succeeded" and run.pool_count == 119, run.error

@@ -242,20 +242,11 @@ def test_api_review_queue_and_decision(api, alice, gwen, bob, queued):
 
 
 def test_demo_chapter(db):
-    from django.contrib.auth import get_user_model
-
     from governance.demo import extend_demo as governance_demo
     from judges.demo import extend_demo
     from registry import demo
 
-    admin = get_user_model().objects.create_user("demo-admin", is_superuser=True)
-    tenants = {slug: demo.Tenant.objects.create(slug=slug, name=slug) for slug in ("support-ops", "risk-lab")}
-    users = {}
-    for username, tenant_slug, roles, is_staff in demo.DEMO_USERS:
-        users[username] = get_user_model().objects.create_user(username, is_staff=is_staff)
-        for role in roles:
-            demo.Membership.objects.create(user=users[username], tenant=tenants[tenant_slug], role=role)
-    story = demo._create_story(admin, users, tenants)
+    story = demo.base_story()
     governance_demo(story)
     extend_demo(story)
     version = story.extra["judges"]["version"]

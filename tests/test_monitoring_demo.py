@@ -12,16 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_monitors_the_synthetic_version_against_the_real_anchor(tenant_a):
-    from django.contrib.auth import get_user_model
-
-    admin = get_user_model().objects.create_user("demo-admin", is_superuser=True)
-    tenants = {slug: demo.Tenant.objects.create(slug=slug, name=slug) for slug in ("support-ops", "risk-lab")}
-    users = {}
-    for username, tenant_slug, roles, is_staff in demo.DEMO_USERS:
-        users[username] = get_user_model().objects.create_user(username, is_staff=is_staff)
-        for role in roles:
-            demo.Membership.objects.create(user=users[username], tenant=tenants[tenant_slug], role=role)
-    story = demo._create_story(admin, users, tenants)
+    story = demo.base_story()
     extend_demo(story)
     monitoring = story.extra["monitoring"]
     run = monitoring["drift_monitor"].runs.get()

@@ -15,8 +15,8 @@ from governance.models import NoticeKind
 from governance.selectors import use_denials
 from registry.choices import DatasetKind, Origin, Use, VersionState
 from registry.errors import Conflict
-from registry.models import DatasetVersion, Example, Tenant
-from registry.services import _save_with_history
+from registry.models import DatasetVersion, Example
+from registry.services import require_writable_tenant, save_with_history
 
 from . import leakage, mixing, selectors
 from .models import (
@@ -28,11 +28,6 @@ EVAL_KINDS = (DatasetKind.REAL_HOLDOUT, DatasetKind.REAL_ANCHOR)
 # States in which a version stops being citable for training: its mixes are flagged.
 AFFECTING_STATES = (VersionState.RETIRED, VersionState.SUSPENDED)
 MAX_LISTED = 20
-
-
-def _check_writable_tenant(actor, tenant):
-    if not Tenant.objects.writable_by(actor).filter(pk=tenant.pk).exists():
-        raise PermissionDenied(f"You cannot write in tenant '{tenant.slug}'.")
 
 
 def _visible_versions(actor, field, version_ids):
@@ -56,12 +51,12 @@ def _visible_versions(actor, field, version_ids):
 
 @transaction.atomic
 def create_model_family(*, actor, tenant, name, description=""):
-    _check_writable_tenant(actor, tenant)
+    require_writable_tenant(actor, tenant, "write")
     if ModelFamily.objects.filter(tenant=tenant, name=name).exists():
         raise ValidationError({"name": f"Model family '{name}' already exists in {tenant.slug}."})
     family = ModelFamily(tenant=tenant, name=name, description=description, created_by=actor)
     family.full_clean()
-    _save_with_history(family, actor, "created")
+    save_with_history(family, actor, "created")
     return family
 
 
@@ -91,7 +86,7 @@ def designate_evaluation_set(*, actor, family, version):
     """Make ``version`` the evaluation set of ``family`` and flag its rows
     eval_exclusion + never_train_on (a bulk UPDATE, audited here)."""
     family = ModelFamily.objects.select_for_update().get(pk=family.pk)
-    _check_writable_tenant(actor, family.tenant)
+    require_writable_tenant(actor, family.tenant, "write")
     (version,) = _visible_versions(actor, "version", [version])
     if not DatasetVersion.objects.writable_by(actor).filter(pk=version.pk).exists():
         raise PermissionDenied(f"You may not flag the rows of {version}.")
@@ -102,7 +97,7 @@ def designate_evaluation_set(*, actor, family, version):
         raise Conflict(f"{version} is already an evaluation set of {family}.", code="already_designated")
     for previous in EvaluationSet.objects.filter(family=family, active=True):
         previous.active = False
-        _save_with_history(previous, actor, "superseded")
+        save_with_history(previous, actor, "superseded")
     flagged = Example.objects.filter(version=version).exclude(eval_exclusion=True, never_train_on=True).update(
         eval_exclusion=True, never_train_on=True
     )
@@ -110,7 +105,7 @@ def designate_evaluation_set(*, actor, family, version):
         family=family, version=version, is_real=version.manifest.use_cell != Use.RED_TEAM,
         use_cell=version.manifest.use_cell, rows_flagged=flagged, designated_by=actor,
     )
-    _save_with_history(designation, actor, "designated")
+    save_with_history(designation, actor, "designated")
     AuditEntry.objects.create(
         tenant=family.tenant, actor=actor, action=AuditAction.EVAL_SET_DESIGNATED, version=version,
         rows_affected=flagged, detail={"family": family.name, "evaluation_set": designation.pk},
@@ -130,7 +125,7 @@ def _check_candidates(evaluation_set, candidates):
 def request_leakage_scan(*, actor, evaluation_set, candidates, params=None, enqueue=True):
     """Record a queued scan; the worker (or the CLI, with enqueue=False) runs it."""
     with transaction.atomic():
-        _check_writable_tenant(actor, evaluation_set.family.tenant)
+        require_writable_tenant(actor, evaluation_set.family.tenant, "write")
         candidates = _visible_versions(actor, "candidates", candidates)
         _check_candidates(evaluation_set, candidates)
         unknown = sorted(set(params or {}) - set(leakage.DEFAULT_PARAMS))
@@ -218,7 +213,7 @@ def check_generator_provenance(*, actor, evaluation_set, candidates=()):
     red-team cell), nor share a generator with the family's training data:
     ``candidates`` plus every version the family's mixes used."""
     family = evaluation_set.family
-    _check_writable_tenant(actor, family.tenant)
+    require_writable_tenant(actor, family.tenant, "write")
     candidates = _visible_versions(actor, "candidates", candidates)
     if any(v.pk == evaluation_set.version_id for v in candidates):
         raise ValidationError({"candidates": "The evaluation version cannot be its own training candidate."})
@@ -330,7 +325,7 @@ def _mix_manifest(*, tenant, family, name, purpose, seed, actor, components, poo
 def build_training_mix(*, actor, tenant, family, name, components, seed=0, purpose=""):
     """Build a ratio-capped mix from approved versions, or refuse with every
     reason and leave nothing behind."""
-    _check_writable_tenant(actor, tenant)
+    require_writable_tenant(actor, tenant, "write")
     if family.tenant_id != tenant.pk:
         raise ValidationError({"family": f"Model family '{family}' belongs to another tenant."})
     if not name:
@@ -384,7 +379,7 @@ def _record_mix(*, actor, tenant, family, name, purpose, seed, manifest, compone
         labels_after=manifest["labels_after"], manifest=manifest, content_hash=mixing.canonical_hash(manifest),
     )
     mix.full_clean(exclude=["family", "tenant", "owner"])
-    _save_with_history(mix, actor, "built")
+    save_with_history(mix, actor, "built")
     MixComponent.objects.bulk_create([
         MixComponent(
             mix=mix, version=v, manifest_hash=v.manifest.content_hash,
@@ -403,7 +398,7 @@ def _record_mix(*, actor, tenant, family, name, purpose, seed, manifest, compone
 
 def request_mix_build(*, actor, tenant, params):
     """Queue a mix build for the worker; the build's row shows its status."""
-    _check_writable_tenant(actor, tenant)
+    require_writable_tenant(actor, tenant, "write")
     with transaction.atomic():
         build = MixBuild.objects.create(tenant=tenant, requested_by=actor, params=params)
         from .tasks import build_mix_task

@@ -6,45 +6,32 @@ Without --wait the run is queued for the Celery worker and its id printed.
 With --wait it runs in this process (no worker needed) behind a progress bar,
 and the exit status says whether it succeeded.
 """
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from tqdm import tqdm
 
 from gates import services
+from registry.cli import add_actor_argument, add_version_arguments, refusal, version_and_actor
 from registry.errors import Conflict
-from registry.models import DatasetVersion
 
 
 class Command(BaseCommand):
     help = "Run the gate cascade of a dataset version (queued, or here with --wait)."
 
     def add_arguments(self, parser):
-        parser.add_argument("dataset", help="Dataset slug.")
-        parser.add_argument("version", type=int, help="Version number.")
+        add_version_arguments(parser)
         parser.add_argument("--wait", action="store_true", help="Run here with a progress bar and wait for the end.")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--actor", help="Username the run is recorded for (default: who opened the version).")
+        add_actor_argument(parser, "the run")
 
     def handle(self, *args, **options):
-        try:
-            version = DatasetVersion.objects.select_related("dataset").get(
-                dataset__slug=options["dataset"], number=options["version"]
-            )
-        except DatasetVersion.DoesNotExist:
-            raise CommandError(f"No version {options['version']} of dataset {options['dataset']!r}.") from None
-        actor = version.created_by
-        if options["actor"]:
-            actor = get_user_model().objects.filter(username=options["actor"], is_active=True).first()
-            if actor is None:
-                raise CommandError(f"No active user {options['actor']!r}.")
+        version, actor = version_and_actor(options)
         try:
             run = services.start_gate_run(actor=actor, version=version, seed=options["seed"],
                                           enqueue=not options["wait"])
         except (ValidationError, PermissionDenied, Conflict) as error:
-            lines = getattr(error, "messages", None) or [getattr(error, "message", str(error))]
-            raise CommandError("refused:\n  " + "\n  ".join(lines)) from None
+            raise refusal(error) from None
         page = reverse("gaterun-page", args=[run.pk])
         if not options["wait"]:
             self.stdout.write(f"gate run #{run.pk} queued on {version}; follow it at {page}")
