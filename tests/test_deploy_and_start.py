@@ -25,6 +25,16 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_an_empty_database_url_means_the_embedded_sqlite_default(tmp_path):
+    # CI runs the suite as `DATABASE_URL= scripts/test.sh`.
+    env = {**os.environ, "DATABASE_URL": "", "CAREFUL_VAR_DIR": str(tmp_path)}
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.sqlite3"
+
+
 def test_production_refuses_to_start_without_secret_key():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_production", "ALLOWED_HOSTS": "x"}
     env.pop("SECRET_KEY", None)
