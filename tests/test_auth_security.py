@@ -171,8 +171,8 @@ SECRET_PATTERNS = {
     "hard-coded SECRET_KEY": re.compile(r"""SECRET_KEY\s*=\s*["'][^"']{8,}["']"""),
     "SECRET_KEY default": re.compile(r"""SECRET_KEY["']\s*,\s*["'][^"']{8,}["']"""),
 }
-# The development placeholder in config/settings.py is meant to be public.
-ALLOWED_SECRET_KEYS = {'SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-not-for-production")'}
+# The development placeholder in config/settings.py is meant to be public (split so this file does not match).
+ALLOWED_SECRET_KEYS = {'SECRET_KEY = os.environ.get("SECRET_KEY", ' + '"dev-only-insecure-key-not-for-production")'}
 
 
 def test_no_secret_is_tracked_in_git():
