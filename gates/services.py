@@ -12,6 +12,7 @@ would change that evidence after the sign-offs, so it answers 409 (open a new
 version instead). Finished runs are never rewritten, whatever the state.
 """
 import datetime
+import importlib.metadata
 import functools
 import platform
 import secrets
@@ -19,7 +20,6 @@ import traceback
 from pathlib import Path
 
 import numpy
-import sklearn
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -34,7 +34,6 @@ from registry.services import save_with_history
 
 from . import cascade as runner
 from .base import GATES, Rows
-from .fidelity import evaluate
 from .models import (
     ACTIVE_STATUSES, FidelityReport, GateCascade, GateRun, GateStep, GateStepResult, Rejection, RunStatus,
 )
@@ -169,7 +168,7 @@ def software_versions():
     return {
         "python": platform.python_version(),
         "numpy": numpy.__version__,
-        "scikit-learn": sklearn.__version__,
+        "scikit-learn": importlib.metadata.version("scikit-learn"),
         "registry": _registry_version(),
     }
 
@@ -367,6 +366,8 @@ def _finish(run, token, pool, anchor, rejected_ids):
     results = None
     try:
         if anchor is not None:
+            from .fidelity import evaluate  # scikit-learn and scipy: only when a run ends
+
             results = evaluate(pool.subset(accepted), anchor, run.version.dataset.modality, seed=run.seed)
         with transaction.atomic():
             locked = _locked(run.pk, token)

@@ -10,10 +10,8 @@ cost ~6× the time).
 from collections import Counter
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from gates.base import Param, Reject, gate
-from gates.features import classifier, matrix
 
 
 def label_columns(rows):
@@ -38,6 +36,9 @@ def choose_mode(pool_labels, anchor_labels, min_per_class):
 
 
 def predictions(X_train, y_train, X_test, *, C, seed):
+    # scikit-learn loads only when a gate runs: the registry of gates is read at start-up.
+    from gates.features import classifier
+
     # ``C`` is per 1,000 training rows: sklearn's penalty weighs against the summed loss, so a
     # fixed C regularizes a 400-row anchor far harder than a 10,000-row fold. Scaling keeps
     # the confidence comparable across modes and sizes (and large fits converge faster).
@@ -57,6 +58,10 @@ def predictions(X_train, y_train, X_test, *, C, seed):
     },
 )
 def label_consistency(ctx):
+    from sklearn.model_selection import StratifiedKFold
+
+    from gates.features import matrix
+
     p, pool = ctx.params, ctx.pool
     anchor = ctx.anchor if ctx.anchor is not None else pool.subset([])
     mode, reason = choose_mode(pool.labels, anchor.labels, p["min_anchor_per_class"])

@@ -9,17 +9,20 @@ fold boundary pulls each prediction the wrong way). It is flagged, never
 clipped by a max(0.5, ·).
 """
 import numpy as np
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from gates.base import Param, Reject, gate
-from gates.features import classifier, matrix
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def cross_validated_auc(X, y, *, folds, seed):
     """Mean per-fold ROC AUC, out-of-fold P(synthetic) per row, and the fold models."""
+    # scikit-learn loads only when a gate runs: the registry of gates is read at start-up.
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from gates.features import classifier
+
     oof = np.zeros(len(y))
     aucs, models = [], []
     for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(X, y):
@@ -67,6 +70,8 @@ def _r(x):
     },
 )
 def realism(ctx):
+    from gates.features import matrix
+
     p, pool, anchor = ctx.params, ctx.pool, ctx.anchor
     n = min(len(pool), len(anchor), p["max_rows_per_side"])
     ctx.metrics.update(n_real=n, n_synthetic=n, max_auc=p["max_auc"], folds=p["folds"], n_null=p["n_null"])
