@@ -83,9 +83,16 @@ TEMPLATES = [
 ]
 
 # An empty DATABASE_URL (as in `DATABASE_URL= command`) means the embedded default too.
+# Connections close at the end of each request by default (CONN_MAX_AGE=0):
+# runserver serves each request on a new thread, and a persistent connection
+# per dead thread is never reused nor closed (60 concurrent requests left 98
+# idle connections, then PostgreSQL refused every client). A server with a
+# fixed pool of threads or processes (gunicorn) may keep them:
+# settings_production does, with health checks.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'careful.sqlite3'}", conn_max_age=60
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'careful.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 0)), conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -205,6 +212,8 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# History is read, never reverted: a revert would write around the services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None

@@ -33,3 +33,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Behind gunicorn (a fixed pool of worker processes), each worker keeps its
+# connection for a minute instead of opening one per request; health checks
+# drop a connection the server closed. At most one per worker thread.
+if "CONN_MAX_AGE" not in os.environ and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405

@@ -5,7 +5,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from registry.admin_scope import ReadOnlyScopedAdmin, TenantScopedAdmin, governs_any_tenant
+from registry import permissions
+from registry.admin import ServiceSaveAdmin
+from registry.admin_scope import GovernedAdmin
 
 from . import services
 from .models import FidelityReport, GateCascade, GateRun, GateStep, GateStepResult
@@ -34,7 +36,8 @@ class GateStepFormSet(forms.BaseInlineFormSet):
 
 
 class GateStepInline(admin.TabularInline):
-    """Editable by whoever may edit the cascade (tenant roles, not model permissions)."""
+    """Editable by whoever may edit the cascade (the permission table's rule for
+    cascades, not model permissions); saved by the service with the cascade."""
 
     model = GateStep
     formset = GateStepFormSet
@@ -43,16 +46,21 @@ class GateStepInline(admin.TabularInline):
     extra = 1
 
     def has_view_permission(self, request, obj=None):
-        return governs_any_tenant(request.user)
+        return permissions.can(request.user, permissions.ADMIN, obj if obj is not None else GateCascade)
 
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+    def has_change_permission(self, request, obj=None):
+        action = permissions.CHANGE if obj is not None else permissions.ADD
+        return permissions.can(request.user, action, obj if obj is not None else GateCascade)
+
+    has_add_permission = has_delete_permission = has_change_permission
 
 
 @admin.register(GateCascade)
-class GateCascadeAdmin(TenantScopedAdmin):
-    """Saving goes through services.configure_cascade, which renumbers the
-    steps 1..n in the order given and bumps the revision (with history)."""
+class GateCascadeAdmin(ServiceSaveAdmin):
+    """Saving goes through services.configure_cascade, which creates the cascade,
+    renumbers the steps 1..n in the order given and bumps the revision (with history)."""
 
+    service_actions = frozenset({permissions.ADD, permissions.CHANGE})
     list_display = ["dataset", "revision", "updated_by", "updated_at"]
     search_fields = ["dataset__slug"]
     fields = ["dataset", "revision", "updated_by", "updated_at"]
@@ -63,16 +71,22 @@ class GateCascadeAdmin(TenantScopedAdmin):
         return [*self.readonly_fields, "dataset"] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.updated_by = request.user
-            super().save_model(request, obj, form, change)
+        """The cascade is saved with its steps, in save_related."""
 
     def save_related(self, request, form, formsets, change):
-        form.save_m2m()
         (formset,) = [formset for formset in formsets if formset.model is GateStep]
-        services.configure_cascade(actor=request.user, dataset=form.instance.dataset, steps=formset.steps())
+        saved = self.call_service(services.configure_cascade, actor=request.user, dataset=form.instance.dataset,
+                                  steps=formset.steps())
+        form.instance.__dict__.update(saved.__dict__)
         # The service replaced the rows; the step history, not the admin log, itemizes the change.
         formset.new_objects = formset.changed_objects = formset.deleted_objects = []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "dataset":
+            field.queryset = permissions.restrict(field.queryset, request.user, "configure_gates").filter(
+                gate_cascade__isnull=True)
+        return field
 
 
 class GateStepResultInline(admin.TabularInline):
@@ -91,7 +105,7 @@ class GateStepResultInline(admin.TabularInline):
 
 
 @admin.register(GateRun)
-class GateRunAdmin(ReadOnlyScopedAdmin):
+class GateRunAdmin(GovernedAdmin):
     list_display = ["__str__", "version", "status", "progress", "pool_count", "accepted_count", "created_by",
                     "finished_at"]
     list_filter = ["status"]
@@ -100,6 +114,6 @@ class GateRunAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(FidelityReport)
-class FidelityReportAdmin(ReadOnlyScopedAdmin):
+class FidelityReportAdmin(GovernedAdmin):
     list_display = ["__str__", "version", "run", "anchor_version", "created_at"]
     search_fields = ["version__dataset__slug"]

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance import services as governance
+from registry import permissions
 from registry.models import Dataset, DatasetVersion
 
 from . import exports, selectors, services
@@ -74,7 +75,7 @@ class GateRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def rejections(self, request, pk=None):
         """The run's reject set: each rejected example with its gate, reason and details."""
         page = self.paginate_queryset(_filtered_rejections(self.get_object(), request.query_params))
-        return self.get_paginated_response(RejectionSerializer(page, many=True).data)
+        return self.get_paginated_response(RejectionSerializer(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(parameters=REJECTION_FILTERS,
                    responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY)})
@@ -85,7 +86,9 @@ class GateRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         governance.record_export(actor=request.user, tenants=[run.version.dataset.tenant], kind="gates.rejections",
                                  object_label=run)
         response = StreamingHttpResponse(
-            exports.rejection_csv(_filtered_rejections(run, request.query_params)), content_type="text/csv"
+            exports.rejection_csv(_filtered_rejections(run, request.query_params),
+                                  raw=permissions.can(request.user, "view_raw", run.version)),
+            content_type="text/csv"
         )
         response["Content-Disposition"] = f'attachment; filename="gate-run-{run.pk}-rejections.csv"'
         return response

@@ -3,10 +3,13 @@ import csv
 import io
 import json
 
+from .masking import mask_data, mask_text
+
 HEADER = ["example_id", "ordinal", "position", "gate", "reason", "details", "label", "content_hash", "content"]
 
 
-def rejection_csv(rejections, chunk_size=2000):
+def rejection_csv(rejections, *, raw, chunk_size=2000):
+    """``raw``: whether the reader sees example content unmasked (permission ``view_raw``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
@@ -15,6 +18,8 @@ def rejection_csv(rejections, chunk_size=2000):
         "example__content_hash", "example__text", "example__data",
     )
     for count, (*fields, details, label, content_hash, text, data) in enumerate(rows.iterator(chunk_size), 1):
+        if not raw:
+            text, data = mask_text(text), mask_data(data)
         content = json.dumps(data, ensure_ascii=False, sort_keys=True) if data is not None else text
         writer.writerow([*fields, json.dumps(details, ensure_ascii=False, sort_keys=True), label, content_hash,
                          content])

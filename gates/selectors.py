@@ -58,7 +58,8 @@ def step_results(run):
 
 def rejections(run, *, gate=None, position=None):
     """The reject set of ``run`` in gate order, optionally one gate's (by name or position)."""
-    queryset = Rejection.objects.filter(run=run).select_related("example").order_by("position", "example__ordinal")
+    queryset = Rejection.objects.filter(run=run).select_related("example", "run__version__dataset").order_by(
+        "position", "example__ordinal")
     if gate:
         queryset = queryset.filter(gate=gate)
     if position:

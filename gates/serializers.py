@@ -2,6 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from registry.api.fields import MaskedDataField, MaskedTextField
 from training.serializers import VersionRefSerializer, version_field
 
 from .models import FidelityReport, GateRun, GateStepResult, Rejection
@@ -81,8 +82,8 @@ class GateRunCreateSerializer(serializers.Serializer):
 class RejectionSerializer(serializers.ModelSerializer):
     ordinal = serializers.IntegerField(source="example.ordinal", read_only=True)
     label = serializers.CharField(source="example.label", read_only=True)
-    text = serializers.CharField(source="example.text", read_only=True)
-    data = serializers.JSONField(source="example.data", read_only=True)
+    text = MaskedTextField(source="example.text", tenant="run.version.dataset.tenant_id")
+    data = MaskedDataField(source="example.data", tenant="run.version.dataset.tenant_id")
 
     class Meta:
         model = Rejection

@@ -26,10 +26,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from registry import audit, permissions
 from registry.choices import Modality, VersionState
 from registry.errors import Conflict
 from registry.lineage import canonical_data
-from registry.models import Dataset, DatasetVersion, Example
+from registry.models import DatasetVersion, Example
 from registry.services import save_with_history
 
 from . import cascade as runner
@@ -90,9 +91,7 @@ def effective_steps(version):
 
 
 def _check_can_configure(actor, dataset):
-    allowed = Dataset.objects.writable_by(actor) | Dataset.objects.governed_by(actor)
-    if not allowed.filter(pk=dataset.pk).exists():
-        raise PermissionDenied(f"You may not change the gates of {dataset}.")
+    permissions.require(actor, "configure_gates", dataset, message=f"You may not change the gates of {dataset}.")
 
 
 @transaction.atomic
@@ -153,8 +152,7 @@ def _anchor_for(version, steps):
 
 def _may_gate(actor, version):
     """Writers of the tenant and its governance staff run gates."""
-    allowed = DatasetVersion.objects.writable_by(actor) | DatasetVersion.objects.governed_by(actor)
-    return allowed.filter(pk=version.pk).exists()
+    return permissions.can(actor, "run_gates", version)
 
 
 def can_gate(actor, version):
@@ -211,6 +209,8 @@ def start_gate_run(*, actor, version, seed=0, enqueue=True):
             version=version, steps=steps, cascade_revision=cascade.revision if cascade else None, seed=seed,
             software=software_versions(), anchor_version=anchor_version, created_by=actor,
         )
+        audit.record(actor=actor, action="gates.run_started", obj=run, tenant=version.dataset.tenant,
+                     detail=f"{len(steps)} step(s) on {version}, seed {seed}")
         if enqueue:
             from .tasks import gate_run_task
 
@@ -278,6 +278,13 @@ def _fail(run_id, token, error, position=None):
             return
         run.status, run.error, run.failed_position, run.finished_at = RunStatus.FAILED, error, position, timezone.now()
         run.save(update_fields=["status", "error", "failed_position", "finished_at"])
+        _audit_outcome(run, "gates.run_failed", error.splitlines()[0] if error else "")
+
+
+def _audit_outcome(run, action, detail):
+    """The run's end, in the audit trail as its starter's action (jobs act for them)."""
+    version = DatasetVersion.objects.select_related("dataset__tenant").get(pk=run.version_id)
+    audit.record(actor=run.created_by, action=action, obj=run, tenant=version.dataset.tenant, detail=detail)
 
 
 class _Execution:
@@ -378,6 +385,7 @@ def _finish(run, token, pool, anchor, rejected_ids):
             locked.status, locked.progress, locked.finished_at = RunStatus.SUCCEEDED, 100, timezone.now()
             locked.accepted_count = len(accepted)
             locked.save(update_fields=["status", "progress", "finished_at", "accepted_count"])
+            _audit_outcome(locked, "gates.run_succeeded", f"{locked.pool_count} candidates -> {len(accepted)} accepted")
     except ClaimLost:
         pass
     except Exception as error:

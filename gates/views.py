@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from registry import selectors as registry_selectors
+from registry import permissions, selectors as registry_selectors
 from registry.errors import Conflict
 from registry.models import DatasetVersion
 
@@ -74,4 +74,5 @@ def run_detail(request, pk):
         "version": run.version, "dataset": run.version.dataset, "gate": gate,
         "gates": sorted({step["gate"] for step in run.steps}),
         "rejections": rejections.get_page(request.GET.get("page")), **_run_context(run),
+        "raw": permissions.can(request.user, "view_raw", run.version),
     })

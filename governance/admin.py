@@ -4,12 +4,12 @@ reason), and read-only sign-offs, transitions and use decisions.
 
 Every button and action calls the same services as the API, so the same checks
 apply; their refusals (Conflict, ValidationError, PermissionDenied) become
-admin messages. Staff see only the tenants they govern (TenantScopedAdmin).
+admin messages. Staff see only the tenants they govern (GovernedAdmin).
 """
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,11 +18,12 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from registry.admin import DatasetVersionAdmin, ManifestInline
-from registry.admin_scope import RoleBasedAdmin, TenantScopedAdmin
-from registry.errors import Conflict
+from registry.admin import REFUSALS, DatasetVersionAdmin, ManifestInline, ServiceSaveAdmin, refusal_message
+from registry import permissions
+from registry.admin_scope import GovernedAdmin
 from registry.models import DatasetVersion, Tenant
 from registry.selectors import expiring_within_q
+from scorecard.services import render_summary_html
 
 from . import selectors, services
 from .models import Decision, ExportRecord, SignOff, SignOffRequirement, Transition, UseDecision
@@ -30,13 +31,6 @@ from .models import Decision, ExportRecord, SignOff, SignOffRequirement, Transit
 EXPIRING_DAYS = 30
 
 
-def refusal_message(error):
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return getattr(error, "message", None) or str(error)
-
-
-REFUSALS = (Conflict, ValidationError, PermissionDenied)
 
 
 class GovernedTenantFilter(admin.SimpleListFilter):
@@ -47,7 +41,7 @@ class GovernedTenantFilter(admin.SimpleListFilter):
     parameter_name = "tenant"
 
     def lookups(self, request, model_admin):
-        return [(t.slug, t.name) for t in Tenant.objects.governed_by(request.user)]
+        return [(t.slug, t.name) for t in Tenant.objects.restrict(request.user, permissions.ADMIN)]
 
     def queryset(self, request, queryset):
         return queryset.filter(dataset__tenant__slug=self.value()) if self.value() else queryset
@@ -172,8 +166,7 @@ class GovernedVersionAdmin(DatasetVersionAdmin):
     def review_view(self, request, pk):
         version = self._governed_version(request, pk)
         manifest = version.manifest
-        render_scorecard = selectors.scorecard_function("render_summary_html")
-        scorecard = render_scorecard(version, manifest.use_cell) if render_scorecard else None
+        scorecard = render_summary_html(version, manifest.use_cell)
         status = selectors.signoff_status(version)
         signoffs = list(version.signoffs.select_related("reviewer"))
         for signoff in signoffs:
@@ -237,21 +230,9 @@ class GovernedVersionAdmin(DatasetVersionAdmin):
         })
 
 
-class AppendOnlyAdmin(TenantScopedAdmin):
-    """Read-only log rows: no add, change or delete for anyone. The rows are
-    their own history, so the stock admin history page is used."""
-
-    object_history_template = "admin/object_history.html"
-    history_view = admin.ModelAdmin.history_view
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class AppendOnlyAdmin(GovernedAdmin):
+    """Read-only log rows: no add, change or delete for anyone (GovernedAdmin's
+    default). The rows are their own history (the stock history page)."""
 
 
 @admin.register(SignOff)
@@ -287,14 +268,16 @@ class ExportRecordAdmin(AppendOnlyAdmin):
 
 
 @admin.register(SignOffRequirement)
-class SignOffRequirementAdmin(RoleBasedAdmin):
-    """The global policy: governance staff read it; only superusers change it (with history)."""
+class SignOffRequirementAdmin(ServiceSaveAdmin):
+    """The registry-wide sign-off policy: governance staff read it; policy admins
+    add and remove required roles (services, with history and audit)."""
 
+    service_actions = frozenset({permissions.ADD, permissions.DELETE})
     list_display = ["use_cell", "role", "created_at"]
     list_filter = ["use_cell", "role"]
 
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+    def save_through_service(self, request, obj, form, change):
+        return services.require_signoff_role(actor=request.user, use_cell=obj.use_cell, role=obj.role)
 
-    def has_add_permission(self, request):
-        return request.user.is_superuser
+    def delete_through_service(self, request, obj):
+        services.drop_signoff_role(actor=request.user, requirement=obj)

@@ -1,5 +1,5 @@
 """Governance reads: sign-off status, use denials, the review queue."""
-import importlib
+import logging
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -10,17 +10,24 @@ from registry.models import DatasetVersion, Membership
 from .models import DEFAULT_REQUIRED_ROLES, Decision, SignOff, SignOffRequirement
 
 
-def scorecard_function(name):
-    """``scorecard.services.<name>`` if the scorecard app provides it yet, else None."""
-    try:
-        return getattr(importlib.import_module("scorecard.services"), name)
-    except (ImportError, AttributeError):
-        return None
+logger = logging.getLogger(__name__)
+
+
+class ScorecardUnavailable(Exception):
+    """The scorecard could not be computed: every decision that needs it refuses."""
 
 
 def failing_letters(version, use):
-    failing = scorecard_function("failing_letters")
-    return sorted(failing(version, use)) if failing else []
+    """The CAREFUL letters that block ``use``. Fails closed: when the scorecard
+    cannot be computed (a broken import, a check that crashes), it raises
+    ScorecardUnavailable, which approval and use authorization turn into a refusal."""
+    try:
+        from scorecard.services import failing_letters as scorecard_failing
+
+        return sorted(scorecard_failing(version, use))
+    except Exception as error:
+        logger.exception("scorecard of %s for %s could not be computed", version, use)
+        raise ScorecardUnavailable(f"{type(error).__name__}: {error}") from error
 
 
 def required_roles(use_cell, policy=None):
@@ -113,9 +120,14 @@ def use_denials(*, version, tenant, use):
         ))
     if expiry_passed(manifest) and version.state != VersionState.EXPIRED:
         denials.append(Denial("expiry_passed", f"The expiry date {manifest.expires_at.isoformat()} has passed."))
-    letters = failing_letters(version, use)
-    if letters:
-        denials.append(Denial("careful_failing", f"CAREFUL letter(s) {', '.join(letters)} not passing for {use}."))
+    try:
+        letters = failing_letters(version, use)
+    except ScorecardUnavailable as error:
+        denials.append(Denial("careful_unavailable", f"The CAREFUL scorecard could not be computed ({error}); "
+                                                     "nothing is allowed until it can."))
+    else:
+        if letters:
+            denials.append(Denial("careful_failing", f"CAREFUL letter(s) {', '.join(letters)} not passing for {use}."))
     return denials
 
 
@@ -124,7 +136,7 @@ def review_queue(user):
     user holds and may still fill (not the submitter, no role filled yet for
     this manifest); oldest submission first. Four queries whatever its length."""
     in_review = list(
-        DatasetVersion.objects.governed_by(user)
+        DatasetVersion.objects.restrict(user, "sign_off")
         .filter(state=VersionState.IN_REVIEW)
         .select_related("dataset", "dataset__tenant", "manifest", "submitted_by")
         .order_by("state_changed_at", "pk")

@@ -21,15 +21,17 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from registry.choices import GOVERNOR_ROLES, Role, Use, VersionState
+from registry import permissions
+from registry.choices import Role, Use, VersionState
 from registry.errors import Conflict, NotFound
-from registry.models import Dataset, DatasetVersion, Membership, Tenant
+from registry.models import DatasetVersion, Membership, Tenant
 from registry.services import save_with_history
 from registry.signals import version_state_changed
 
 from . import selectors
 from .models import (
-    Channel, Decision, ExpiryNotice, ExportRecord, Notice, NoticeKind, SignOff, Transition, UseDecision,
+    Channel, Decision, ExpiryNotice, ExportRecord, Notice, NoticeKind, SignOff, SignOffRequirement, Transition,
+    UseDecision,
 )
 
 # action -> (states it starts from, state it ends in)
@@ -83,14 +85,9 @@ def _require_text(field, value, what):
     return value.strip()
 
 
-def _roles_in(user, tenant_id):
-    return set(Membership.objects.filter(user=user, tenant_id=tenant_id).values_list("role", flat=True))
-
-
 def _check_governor(actor, version, action):
-    if actor.is_superuser or _roles_in(actor, version.dataset.tenant_id) & set(GOVERNOR_ROLES):
-        return
-    raise PermissionDenied(f"Only governance staff of {version.dataset.tenant.slug} may {action.replace('_', ' ')}.")
+    permissions.require(actor, action, version, message=(
+        f"Only governance staff of {version.dataset.tenant.slug} may {action.replace('_', ' ')} {version}."))
 
 
 def _move(version, action, *, actor, reason="", **fields):
@@ -150,8 +147,8 @@ def _notify_owners(version, action, reason):
 def submit_for_review(*, actor, version, comment=""):
     """Draft -> in review. Needs a writer of the dataset and a complete purpose worksheet."""
     version = _lock(version)
-    if not Dataset.objects.writable_by(actor).filter(pk=version.dataset_id).exists():
-        raise PermissionDenied("Only contributors of this dataset's tenant may submit it for review.")
+    permissions.require(actor, "submit", version,
+                        message="Only contributors of this dataset's tenant may submit it for review.")
     _check_state(version, "submit")
     manifest = getattr(version, "manifest", None)
     if manifest is None:
@@ -174,7 +171,7 @@ def _check_reviewer(actor, version, role, decision):
     required = selectors.required_roles(version.manifest.use_cell)
     if role not in required:
         raise ValidationError({"role": f"{version} does not need a {role} sign-off (needs {', '.join(required)})."})
-    if role not in _roles_in(actor, version.dataset.tenant_id):
+    if role not in permissions.roles_in(actor, version.dataset.tenant):
         raise PermissionDenied(f"You are not a {Role(role).label.lower()} of {version.dataset.tenant.slug}.")
     if version.submitted_by_id == actor.pk:
         raise PermissionDenied("You submitted this version; someone else must sign it off.")
@@ -194,7 +191,7 @@ def _check_reviewer(actor, version, role, decision):
 
 def _reviewer_role(actor, version):
     """The required role ``actor`` would sign as: the first open one they hold."""
-    held = _roles_in(actor, version.dataset.tenant_id)
+    held = permissions.roles_in(actor, version.dataset.tenant)
     approvals = selectors.current_approvals(version)
     required = selectors.required_roles(version.manifest.use_cell)
     candidates = [r for r in required if r in held and r not in approvals] or [r for r in required if r in held]
@@ -214,6 +211,7 @@ def sign_off(*, actor, version, decision, comment="", role=None):
     if decision not in Decision.values:
         raise ValidationError({"decision": f"Choose one of {', '.join(Decision.values)}."})
     _check_state(version, "sign_off", sources={VersionState.IN_REVIEW})
+    _check_governor(actor, version, "sign_off")
     role = role or _reviewer_role(actor, version)
     _check_reviewer(actor, version, role, decision)
     if decision != Decision.APPROVE:
@@ -243,9 +241,13 @@ def _approval_blockers(version):
         blockers.append("one person filled two required roles")
     if selectors.expiry_passed(version.manifest):
         blockers.append(f"its expiry date {version.manifest.expires_at.isoformat()} has passed")
-    letters = selectors.failing_letters(version, version.manifest.use_cell)
-    if letters:
-        blockers.append(f"CAREFUL letter(s) {', '.join(letters)} fail for {version.manifest.use_cell}")
+    try:
+        letters = selectors.failing_letters(version, version.manifest.use_cell)
+    except selectors.ScorecardUnavailable as error:
+        blockers.append(f"the CAREFUL scorecard could not be computed ({error})")
+    else:
+        if letters:
+            blockers.append(f"CAREFUL letter(s) {', '.join(letters)} do not pass for {version.manifest.use_cell}")
     return blockers
 
 
@@ -427,6 +429,31 @@ def authorize_use(*, actor, tenant, version, use, channel=Channel.PYTHON):
         asked_by=actor, tenant=tenant, version=version, use=use, allowed=not denials,
         reasons=[d.as_dict() for d in denials], channel=channel,
     )
+
+
+# The sign-off policy
+
+@transaction.atomic
+def require_signoff_role(*, actor, use_cell, role):
+    """Versions of ``use_cell`` need ``role``'s approval from now on (policy admins)."""
+    permissions.require(actor, "edit_policy", SignOffRequirement, message="Only policy admins change the sign-off policy.")
+    if use_cell not in Use.values:
+        raise ValidationError({"use_cell": f"Unknown use {use_cell!r}."})
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if SignOffRequirement.objects.filter(use_cell=use_cell, role=role).exists():
+        raise ValidationError({"role": f"{use_cell} already requires {role}."})
+    requirement = SignOffRequirement(use_cell=use_cell, role=role)
+    save_with_history(requirement, actor, "required")
+    return requirement
+
+
+@transaction.atomic
+def drop_signoff_role(*, actor, requirement):
+    permissions.require(actor, "edit_policy", SignOffRequirement, message="Only policy admins change the sign-off policy.")
+    requirement = SignOffRequirement.objects.select_for_update().get(pk=requirement.pk)
+    requirement._history_user, requirement._change_reason = actor, "no longer required"
+    requirement.delete()
 
 
 # Exports

@@ -14,20 +14,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from registry.admin_scope import TenantScopedAdmin
-from registry.errors import Conflict
+from registry import permissions
+from registry.admin import REFUSALS, ServiceSaveAdmin, refusal_message
+from registry.admin_scope import GovernedAdmin
 from registry.models import Dataset
 
 from . import services
 from .models import HumanDecision, JudgePanel, JudgeScore, ReviewItem
 
-REFUSALS = (Conflict, ValidationError, PermissionDenied)
-
-
-def refusal_message(error):
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return getattr(error, "message", None) or str(error)
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -53,7 +47,7 @@ class GovernedDatasetFilter(admin.SimpleListFilter):
     parameter_name = "dataset"
 
     def lookups(self, request, model_admin):
-        datasets = Dataset.objects.governed_by(request.user).filter(versions__review_items__isnull=False).distinct()
+        datasets = Dataset.objects.restrict(request.user, permissions.ADMIN).filter(versions__review_items__isnull=False).distinct()
         return [(d.slug, d.slug) for d in datasets]
 
     def queryset(self, request, queryset):
@@ -75,7 +69,7 @@ def _scores_prefetch():
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(TenantScopedAdmin):
+class ReviewItemAdmin(GovernedAdmin):
     list_display = ["item", "version", "reason", "judge_scores", "label", "auto_decision", "status", "reviewer"]
     list_filter = ["reason", OpenFilter, GovernedDatasetFilter]
     list_select_related = ["version__dataset", "example", "reviewer"]
@@ -83,20 +77,11 @@ class ReviewItemAdmin(TenantScopedAdmin):
     ordering = ["decision", "-reason", "-spread"]  # open first, disagreements before spot checks
     actions = ["accept_selected", "reject_selected"]
     change_form_template = "judges/admin/review_item.html"
+    # The decision page (change_view) and the bulk actions call decide_review_item.
+    service_actions = frozenset({permissions.CHANGE})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(_scores_prefetch())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description="example", ordering="example__ordinal")
     def item(self, item):
@@ -118,10 +103,6 @@ class ReviewItemAdmin(TenantScopedAdmin):
             return f"relabel → {item.corrected_label}"
         return item.get_decision_display()
 
-    def revert_disabled(self, request, obj=None):
-        # Decisions change only through the service (override with a comment).
-        return True
-
     # The decision page replaces the stock change form.
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -130,6 +111,8 @@ class ReviewItemAdmin(TenantScopedAdmin):
         item = self.get_queryset(request).select_related("version__dataset__tenant").filter(pk=object_id).first()
         if item is None:
             raise Http404("No such review item in the tenants you govern.")
+        if request.method == "POST" and not self.has_change_permission(request, item):
+            raise PermissionDenied("Only governance reviewers of the tenant decide review items.")
         form = DecisionForm(request.POST or None, initial={"decision": item.decision or None})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -192,10 +175,11 @@ class JudgePanelForm(forms.ModelForm):
 
 
 @admin.register(JudgePanel)
-class JudgePanelAdmin(TenantScopedAdmin):
+class JudgePanelAdmin(ServiceSaveAdmin):
     """Panels of governed tenants; saved through the service (which recomputes
     the open versions' queues), by those who may write the dataset."""
 
+    service_actions = frozenset({permissions.ADD, permissions.CHANGE})
     form = JudgePanelForm
     list_display = ["dataset", "judge_names", "disagreement_threshold", "accept_threshold", "calibration_rate",
                     "seed", "updated_at"]
@@ -209,22 +193,13 @@ class JudgePanelAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["dataset"] if obj else []
 
-    def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        writable = Dataset.objects.writable_by(request.user)
-        return writable.filter(pk=obj.dataset_id).exists() if obj else writable.exists()
-
-    def has_add_permission(self, request):
-        return self.has_change_permission(request)
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "dataset":
-            kwargs["queryset"] = Dataset.objects.writable_by(request.user).filter(judge_panel__isnull=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.queryset = Dataset.objects.restrict(request.user, "configure_judges").filter(judge_panel__isnull=True)
+        return field
 
-    def save_model(self, request, obj, form, change):
+    def save_through_service(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.PANEL_FIELDS}
-        saved = services.configure_panel(actor=request.user, dataset=form.cleaned_data.get("dataset") or obj.dataset,
-                                         **fields)
-        obj.pk = saved.pk
+        return services.configure_panel(actor=request.user, dataset=form.cleaned_data.get("dataset") or obj.dataset,
+                                        **fields)

@@ -2,7 +2,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from registry.api.fields import FiniteFloatField, ScopedSlugRelatedField
+from registry.api.fields import FiniteFloatField, MaskedTextField, ScopedSlugRelatedField
 from registry.models import Dataset
 from training.serializers import VersionRefSerializer, version_field
 
@@ -83,7 +83,7 @@ class DecisionField(serializers.ChoiceField):
 class ReviewItemSerializer(serializers.ModelSerializer):
     version = VersionRefSerializer(read_only=True)
     ordinal = serializers.IntegerField(source="example.ordinal", read_only=True)
-    text = serializers.CharField(source="example.text", read_only=True)
+    text = MaskedTextField(source="example.text", tenant="version.dataset.tenant_id")
     label = serializers.CharField(source="example.label", read_only=True)
     reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     auto_decision = serializers.ChoiceField(AutoDecision.choices, allow_blank=True, read_only=True)

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from registry.choices import Role, VersionState
+from registry import audit, permissions
+from registry.choices import VersionState
 from registry.errors import Conflict
-from registry.models import Dataset, DatasetVersion, Example, Membership
+from registry.models import DatasetVersion, Example
 from registry.services import save_with_history
 
 from .models import (
@@ -33,7 +34,6 @@ COLUMNS = ("example", "judge", "score", "rationale")
 REQUIRED_COLUMNS = ("example", "judge", "score")
 MAX_ERRORS = 20
 MAX_RATIONALE = 10000
-REVIEWER_ROLES = (Role.GOVERNANCE_REVIEWER,)
 
 
 def _check_open(version, what):
@@ -67,8 +67,7 @@ def configure_panel(*, actor, dataset, **fields):
     unknown = sorted(set(fields) - set(PANEL_FIELDS))
     if unknown:
         raise ValidationError({unknown[0]: "Unknown judge panel field."})
-    if not Dataset.objects.writable_by(actor).filter(pk=dataset.pk).exists():
-        raise PermissionDenied(f"You may not configure the judges of {dataset}.")
+    permissions.require(actor, "configure_judges", dataset, message=f"You may not configure the judges of {dataset}.")
     panel = JudgePanel.objects.select_for_update().filter(dataset=dataset).first()
     created = panel is None
     panel = panel or JudgePanel(dataset=dataset, created_by=actor)
@@ -224,8 +223,7 @@ def upload_judge_scores(*, actor, version, rows, file_name="", source="api"):
     same (example, judge) is replaced (its old value kept on the upload), so a
     re-upload of the same file changes nothing."""
     version = _lock_version(version)
-    if not DatasetVersion.objects.writable_by(actor).filter(pk=version.pk).exists():
-        raise PermissionDenied(f"You may not upload judge scores for {version}.")
+    permissions.require(actor, "upload_scores", version, message=f"You may not upload judge scores for {version}.")
     _check_open(version, "a score upload")
     panel = JudgePanel.objects.filter(dataset=version.dataset).first()
     if panel is None:
@@ -353,10 +351,8 @@ def recompute_queue(*, version, panel, actor):
 def _check_reviewer(actor, version):
     """Separation of duties: the governance reviewers of the dataset's tenant
     decide; whoever created the version (and its judge pipeline) may not."""
-    if not actor.is_superuser and not Membership.objects.filter(
-        user=actor, tenant_id=version.dataset.tenant_id, role__in=REVIEWER_ROLES
-    ).exists():
-        raise PermissionDenied(f"Only governance reviewers of {version.dataset.tenant.slug} record review decisions.")
+    permissions.require(actor, "review_examples", version, message=(
+        f"Only governance reviewers of {version.dataset.tenant.slug} record review decisions."))
     if version.created_by_id == actor.pk:
         raise PermissionDenied("You created this version; someone else must review its examples.")
 
@@ -409,4 +405,7 @@ def decide_review_item(*, actor, item, decision, label_correct=None, corrected_l
     item.decision, item.label_correct, item.corrected_label = decision, label_correct, corrected_label
     item.comment, item.reviewer, item.decided_at = comment, actor, timezone.now()
     save_with_history(item, actor, "overridden" if overriding else "decided")
+    audit.record(actor=actor, action="review.overridden" if overriding else "review.decided", obj=item,
+                 tenant=item.version.dataset.tenant, label=f"{item.version} #{item.example.ordinal}",
+                 detail=decision + (f" as {corrected_label!r}" if corrected_label else "") + (f": {comment}" if comment else ""))
     return item

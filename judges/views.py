@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from registry import selectors as registry_selectors
+from registry import permissions, selectors as registry_selectors
 from registry.models import DatasetVersion
 
 from . import charts, selectors
@@ -25,6 +25,7 @@ def version_judges(request, slug, number):
         "version": version, "dataset": version.dataset, "panel": panel,
         "judging": selectors.judging(version), "counts": selectors.queue_counts(version),
         "accuracy": accuracy, "min_reviewed": selectors.MIN_REVIEWED,
+        "raw": permissions.can(request.user, "view_raw", version),
         "histograms": [
             (judge, charts.histogram(counts, title=f"Scores of {judge}"))
             for judge, counts in picture["histograms"].items()

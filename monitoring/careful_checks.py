@@ -41,8 +41,11 @@ def monitors_configured(version, use, params):
                        value=len(real), threshold="drift and slices", evidence_url=url)
 
 
-@careful_check("L", "L.monitors_healthy", "Latest monitor runs healthy (or the alert handled)")
+@careful_check("L", "L.monitors_healthy", "Latest monitor runs pass")
 def monitors_healthy(version, use, params):
+    """The latest finished run of every enabled monitor. A failing run fails L
+    until a later run passes (or a governance reviewer waives L): acknowledging
+    or assigning the alert records that someone is on it, and clears nothing."""
     latest = MonitorRun.objects.filter(monitor=OuterRef("pk"), status=RunStatus.DONE).order_by("-scheduled_for", "-id")
     monitors = list(Monitor.objects.filter(version=version, enabled=True).annotate(
         latest_outcome=Subquery(latest.values("outcome")[:1])).values_list("name", "latest_outcome"))
@@ -52,15 +55,19 @@ def monitors_healthy(version, use, params):
     ran = [(name, outcome) for name, outcome in monitors if outcome]
     if not ran:
         return missing("No monitor has finished a run yet.", evidence_url=url)
-    alerts = list(Alert.objects.filter(version=version, status__in=OPEN_ALERT_STATES).select_related("monitor"))
-    unhandled = [a for a in alerts if a.status == AlertStatus.OPEN and a.assignee_id is None]
-    if unhandled:
-        return CheckResult(Status.FAIL, f"Open alert on {', '.join(a.monitor.name for a in unhandled)}: "
-                           f"{unhandled[0].summary}", value=len(unhandled), threshold=0, evidence_url=url)
-    failing = [name for name, outcome in ran if outcome == "fail"]
-    if alerts or failing:
-        names = ", ".join(sorted({a.monitor.name for a in alerts} | set(failing)))
-        return CheckResult(Status.WARN, f"Failing monitor(s) {names}: the alert is being handled.",
+    failing = sorted(name for name, outcome in ran if outcome == "fail")
+    alerts = list(Alert.objects.filter(version=version, status__in=OPEN_ALERT_STATES).select_related(
+        "monitor", "acknowledged_by"))
+    if failing:
+        handled = [f"alert #{a.pk} acknowledged by {a.acknowledged_by}" for a in alerts
+                   if a.status == AlertStatus.ACKNOWLEDGED and a.monitor.name in failing]
+        note = f" ({'; '.join(handled)}: only a passing run or a waiver clears L)" if handled else ""
+        summary = next((a.summary for a in alerts if a.monitor.name in failing), "its latest run failed")
+        return CheckResult(Status.FAIL, f"Failing monitor(s) {', '.join(failing)}: {summary}{note}",
                            value=len(failing), threshold=0, evidence_url=url)
-    return CheckResult(Status.PASS, f"Latest runs pass ({len(ran)} of {len(monitors)} monitors have run).",
-                       value=0, threshold=0, evidence_url=url)
+    not_run = len(monitors) - len(ran)
+    if alerts:
+        return CheckResult(Status.WARN, f"Latest runs pass; alert(s) on {', '.join(sorted({a.monitor.name for a in alerts}))}"
+                           " still open: resolve them.", value=0, threshold=0, evidence_url=url)
+    return CheckResult(Status.PASS, f"Latest runs pass ({len(ran)} of {len(monitors)} monitors have run"
+                       + (f"; {not_run} not yet" if not_run else "") + ").", value=0, threshold=0, evidence_url=url)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from registry.errors import Conflict
 from registry.models import DatasetVersion
-from registry.services import require_writable_tenant, save_with_history
+from registry import audit, permissions
+from registry.services import save_with_history
 
 from . import frames, slices
 from .models import (
@@ -35,7 +36,7 @@ SCHEDULED_TASK = "monitoring.tasks.run_scheduled_monitor_task"
 
 @transaction.atomic
 def create_baseline(*, actor, tenant, name, description=""):
-    require_writable_tenant(actor, tenant, "manage baselines")
+    permissions.require(actor, "add", Baseline, tenant=tenant)
     if Baseline.objects.filter(tenant=tenant, name=name).exists():
         raise ValidationError({"name": f"Tenant {tenant.slug} already has a baseline named {name!r}."})
     baseline = Baseline(tenant=tenant, name=name, description=description, created_by=actor)
@@ -75,7 +76,7 @@ def add_baseline_version(*, actor, baseline, columns=None, target_column="", pre
     training mix or an uploaded CSV / Parquet / JSONL file ((chunks, file_name)).
     The data is typed by ``columns`` (inferred when omitted), written once as
     Parquet, and its reference statistics computed."""
-    require_writable_tenant(actor, baseline.tenant, "manage baselines")
+    permissions.require(actor, "change", baseline, message=f"You may not add versions to baseline {baseline.name}.")
     source, frame = _source_frame(actor, baseline, source_version=source_version, source_mix=source_mix, upload=upload)
     if frame.empty:
         raise ValidationError({"source": "The data has no rows."})
@@ -113,8 +114,7 @@ MONITOR_FIELDS = (
 
 
 def _check_version_writer(actor, version):
-    if not DatasetVersion.objects.writable_by(actor).filter(pk=version.pk).exists():
-        raise PermissionDenied(f"You may not configure monitors of {version}.")
+    permissions.require(actor, "configure_monitors", version, message=f"You may not configure monitors of {version}.")
 
 
 def _validate_schedule(schedule):
@@ -240,8 +240,7 @@ def post_production_batch(*, actor, monitor, frame=None, upload=None, started_at
     """Store a batch of production rows (a frame, e.g. from JSON, or an
     uploaded file) for ``monitor``, typed by its baseline's column definition.
     The time range is given, or read from the baseline's datetime column, or now."""
-    if not Monitor.objects.writable_by(actor).filter(pk=monitor.pk).exists():
-        raise PermissionDenied(f"You may not post production data to monitor {monitor.name}.")
+    permissions.require(actor, "post_batch", monitor, message=f"You may not post production data to monitor {monitor.name}.")
     if monitor.source != DataSource.PRODUCTION:
         raise Conflict(f"Monitor {monitor.name} compares its version's examples, not production data.",
                        code="not_production_monitor")
@@ -282,8 +281,8 @@ def _enqueue(run_id):
 def request_run(*, actor, monitor, scheduled_for=None, trigger="manual"):
     """The run of ``monitor`` for ``scheduled_for`` (now by default), queued once:
     asking again for the same time returns the same run."""
-    if actor is not None and not Monitor.objects.writable_by(actor).filter(pk=monitor.pk).exists():
-        raise PermissionDenied(f"You may not run monitor {monitor.name}.")
+    if actor is not None:  # None: the beat schedule
+        permissions.require(actor, "run", monitor, message=f"You may not run monitor {monitor.name}.")
     scheduled_for = scheduled_for or timezone.now()
     try:
         with transaction.atomic():
@@ -545,11 +544,11 @@ def _open_or_attach_alert(monitor, summary):
     return alert
 
 
-def _locked_alert(actor, alert):
-    alert = Alert.objects.select_for_update().select_related("version__dataset", "monitor").get(pk=alert.pk)
-    writable = Alert.objects.writable_by(actor).filter(pk=alert.pk).exists()
-    if not writable and not Alert.objects.governed_by(actor).filter(pk=alert.pk).exists():
-        raise PermissionDenied("You may not handle this alert.")
+def _locked_alert(actor, alert, action):
+    alert = Alert.objects.select_for_update().select_related("version__dataset__tenant", "monitor").get(pk=alert.pk)
+    permissions.require(actor, action, alert, message=(
+        "Only governance reviewers acknowledge alerts." if action == "acknowledge"
+        else f"You may not {action} this alert."))
     if not alert.is_open:
         raise Conflict(f"Alert #{alert.pk} is resolved.", code="alert_resolved")
     return alert
@@ -557,21 +556,28 @@ def _locked_alert(actor, alert):
 
 @transaction.atomic
 def acknowledge_alert(*, actor, alert, note=""):
-    alert = _locked_alert(actor, alert)
+    """A governance reviewer has seen the alert. It records that, nothing more: the
+    L letter stays failing until a run passes or a waiver is recorded."""
+    alert = _locked_alert(actor, alert, "acknowledge")
     if alert.status == AlertStatus.ACKNOWLEDGED:
         raise Conflict(f"Alert #{alert.pk} is already acknowledged.", code="alert_acknowledged")
     alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.ACKNOWLEDGED, actor, timezone.now()
-    save_with_history(alert, actor, f"acknowledged{': ' + note.strip() if note.strip() else ''}")
+    note = note.strip()
+    save_with_history(alert, actor, f"acknowledged{': ' + note if note else ''}")
+    audit.record(actor=actor, action="alert.acknowledged", obj=alert, tenant=alert.version.dataset.tenant,
+                 detail=f"{alert.monitor.name}: {alert.summary}" + (f" ({note})" if note else ""))
     return alert
 
 
 @transaction.atomic
 def assign_alert(*, actor, alert, assignee):
-    alert = _locked_alert(actor, alert)
+    alert = _locked_alert(actor, alert, "assign")
     if not DatasetVersion.objects.visible_to(assignee).filter(pk=alert.version_id).exists():
         raise ValidationError({"assignee": "No such user in this dataset's scope."})
     alert.assignee = assignee
     save_with_history(alert, actor, f"assigned to {assignee.get_username()}")
+    audit.record(actor=actor, action="alert.assigned", obj=alert, tenant=alert.version.dataset.tenant,
+                 detail=f"to {assignee.get_username()}")
     return alert
 
 
@@ -580,7 +586,7 @@ def resolve_alert(*, actor, alert, resolution, note=""):
     """Close the alert with a reason. "regenerate" opens a draft version of the
     dataset for the regeneration; "retire" retires the version through
     governance. The review flag clears when no open alert remains on it."""
-    alert = _locked_alert(actor, alert)
+    alert = _locked_alert(actor, alert, "resolve")
     if resolution not in Resolution.values:
         raise ValidationError({"resolution": f"Choose one of {', '.join(Resolution.values)}."})
     note = (note or "").strip()
@@ -600,6 +606,8 @@ def resolve_alert(*, actor, alert, resolution, note=""):
     alert.status, alert.resolution, alert.resolution_note = AlertStatus.RESOLVED, resolution, note
     alert.resolved_by, alert.resolved_at = actor, timezone.now()
     save_with_history(alert, actor, f"resolved: {resolution}")
+    audit.record(actor=actor, action="alert.resolved", obj=alert, tenant=alert.version.dataset.tenant,
+                 detail=resolution + (f": {note}" if note else ""))
     if not Alert.objects.filter(version_id=alert.version_id, status__in=OPEN_ALERT_STATES).exists():
         _set_needs_review(alert.version_id, False, actor, f"review flag cleared: alert #{alert.pk} resolved")
     return alert

@@ -10,10 +10,13 @@ class Role(models.TextChoices):
     TENANT_ADMIN = "tenant_admin", "Tenant admin"
 
 
-# Roles that may create and edit datasets in a tenant.
-WRITER_ROLES = (Role.CONTRIBUTOR, Role.TENANT_ADMIN)
-# Roles that govern a tenant (see its datasets in the admin, sign off).
-GOVERNOR_ROLES = (Role.GOVERNANCE_REVIEWER, Role.LEGAL_REVIEWER, Role.TENANT_ADMIN)
+class RegistryRole(models.TextChoices):
+    """Registry-wide roles, held outside any tenant: for what every tenant shares."""
+
+    REGISTRY_ADMIN = "registry_admin", "Registry admin"  # tenants and their first tenant admins
+    POLICY_ADMIN = "policy_admin", "Policy admin"  # the scorecard and sign-off policies
+    VOCABULARY_STEWARD = "vocabulary_steward", "Vocabulary steward"  # the shared generator list
+
 
 
 class DatasetKind(models.TextChoices):

@@ -7,11 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from .choices import DatasetKind, Harm, Modality, Origin, Role, Use, VersionState
-from .querysets import ScopedQuerySet, TenantQuerySet
+from .choices import DatasetKind, Harm, Modality, Origin, RegistryRole, Role, Use, VersionState
+from .querysets import ScopedQuerySet
 
 
 def choice_check(field, choices, name):
@@ -26,7 +27,7 @@ class Tenant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
-    objects = TenantQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
@@ -57,6 +58,25 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} @ {self.tenant}"
+
+
+class RegistryMembership(models.Model):
+    """A registry-wide role (registry admin, policy admin, vocabulary steward):
+    for what all tenants share. Granted by superusers only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_roles")
+    role = models.CharField(max_length=32, choices=RegistryRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="registry_membership_unique_role"),
+            choice_check("role", RegistryRole, "registry_membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} (registry-wide)"
 
 
 class Dataset(models.Model):
@@ -438,3 +458,34 @@ class VersionLineage(models.Model):
     def completeness(self):
         """Share of synthetic rows with complete provenance (None without synthetic rows)."""
         return self.synthetic_complete / self.synthetic if self.synthetic else None
+
+
+class AuditEvent(models.Model):
+    """One governed action that no other record already logs (shares, role
+    grants, alert acknowledgements, review decisions, ingestions, gate runs,
+    waivers, admin edits...). Append-only (database triggers). ``actor_name``
+    keeps the name, so the row outlives the account; ``tenant`` is empty for
+    registry-wide actions (policies, the generator vocabulary)."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, help_text="The actor's username when it acted; 'system' for jobs.")
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64, help_text="What was done, e.g. dataset.shared, membership.granted.")
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=255, blank=True)
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_TENANT_FIELD = "tenant"
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-at"], name="audit_event_tenant_at")]
+        constraints = [models.CheckConstraint(condition=~Q(action=""), name="audit_event_has_action")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_label}"

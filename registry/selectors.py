@@ -81,7 +81,7 @@ def version_detail(user, slug, number):
 # -- Lineage ------------------------------------------------------------------
 
 def examples(user):
-    return Example.objects.visible_to(user).select_related("generator", "prompt_template")
+    return Example.objects.visible_to(user).select_related("version__dataset", "generator", "prompt_template")
 
 
 def ingestion_jobs(user):

@@ -11,10 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from .choices import Use
+from . import audit, permissions
+from .choices import RegistryRole, Role, Use
 from .errors import Conflict
 from .models import (
-    Dataset, DatasetVersion, Generator, IngestionFormat, IngestionJob, IngestionStatus, Manifest, PromptTemplate, Tenant,
+    Dataset, DatasetVersion, Generator, IngestionFormat, IngestionJob, IngestionStatus, Manifest, Membership,
+    PromptTemplate, RegistryMembership, Tenant,
 )
 
 MANIFEST_SCALAR_FIELDS = (
@@ -44,12 +46,6 @@ def save_with_history(obj, actor, reason=None):
     obj.save()
 
 
-def require_writable_tenant(actor, tenant, doing="create or move datasets"):
-    """PermissionDenied unless ``actor`` may write in ``tenant`` (contributor or tenant admin)."""
-    if not Tenant.objects.writable_by(actor).filter(pk=tenant.pk).exists():
-        raise PermissionDenied(f"You cannot {doing} in tenant '{tenant.slug}'.")
-
-
 def _validate_uses(field, uses):
     if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
         raise ValidationError({field: "Must be a list of use names."})
@@ -58,19 +54,95 @@ def _validate_uses(field, uses):
         raise ValidationError({field: f"Unknown use(s) {', '.join(unknown)}; choose from {', '.join(Use.values)}."})
 
 
-def _check_dataset_writable(actor, dataset):
-    if not Dataset.objects.writable_by(actor).filter(pk=dataset.pk).exists():
-        raise PermissionDenied("You may not change this dataset.")
+def require_member(user, tenant, field):
+    """ValidationError on ``field`` unless ``user`` holds a role in ``tenant``: owners
+    and notice recipients of a tenant's data are its own people."""
+    if user is not None and not Membership.objects.filter(user=user, tenant=tenant).exists():
+        raise ValidationError({field: f"{user.get_username()} is not a member of tenant '{tenant.slug}'."})
+
+
+# -- Tenants and roles --------------------------------------------------------
+
+@transaction.atomic
+def create_tenant(*, actor, slug, name, first_admin=None):
+    """A new tenant (registry admins), optionally seating its first tenant admin."""
+    permissions.require(actor, "add", Tenant)
+    if Tenant.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A tenant with slug '{slug}' already exists."})
+    tenant = Tenant(slug=slug, name=name)
+    tenant.full_clean()
+    save_with_history(tenant, actor, "created")
+    audit.record(actor=actor, action="tenant.created", obj=tenant)
+    if first_admin is not None:
+        grant_role(actor=actor, tenant=tenant, user=first_admin, role=Role.TENANT_ADMIN)
+    return tenant
+
+
+@transaction.atomic
+def grant_role(*, actor, tenant, user, role, reason=""):
+    """Give ``user`` a role in ``tenant`` (its tenant admins, or registry admins)."""
+    permissions.require(actor, "grant_role", Membership, tenant=tenant,
+                        message=f"Only tenant admins of {tenant.slug} may grant its roles.")
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; choose from {', '.join(Role.values)}."})
+    if not user.is_active:
+        raise ValidationError({"user": f"{user.get_username()} is not an active user."})
+    if Membership.objects.filter(user=user, tenant=tenant, role=role).exists():
+        raise ValidationError({"role": f"{user.get_username()} is already {Role(role).label.lower()} of {tenant.slug}."})
+    membership = Membership(user=user, tenant=tenant, role=role)
+    save_with_history(membership, actor, reason or "granted")
+    audit.record(actor=actor, action="membership.granted", obj=membership, tenant=tenant,
+                 detail=f"{user.get_username()} as {role}" + (f": {reason}" if reason else ""))
+    return membership
+
+
+@transaction.atomic
+def revoke_role(*, actor, membership, reason=""):
+    membership = Membership.objects.select_for_update().select_related("user", "tenant").get(pk=membership.pk)
+    tenant = membership.tenant
+    permissions.require(actor, "revoke_role", membership,
+                        message=f"Only tenant admins of {tenant.slug} may revoke its roles.")
+    if membership.role == Role.TENANT_ADMIN and not Membership.objects.filter(
+            tenant=tenant, role=Role.TENANT_ADMIN).exclude(pk=membership.pk).exists():
+        raise Conflict(f"{membership.user} is the last tenant admin of {tenant.slug}; grant another first.",
+                       code="last_tenant_admin")
+    membership._history_user = actor
+    membership._change_reason = reason or "revoked"
+    label = str(membership)
+    membership.delete()
+    audit.record(actor=actor, action="membership.revoked", tenant=tenant, label=label,
+                 detail=f"{membership.user.get_username()} as {membership.role}" + (f": {reason}" if reason else ""))
+
+
+@transaction.atomic
+def grant_registry_role(*, actor, user, role):
+    """Registry-wide roles are granted by superusers only."""
+    if not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied("Only superusers grant registry-wide roles.")
+    if role not in RegistryRole.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; choose from {', '.join(RegistryRole.values)}."})
+    grant, created = RegistryMembership.objects.get_or_create(user=user, role=role)
+    if created:
+        audit.record(actor=actor, action="registry_role.granted", obj=grant, detail=f"{user.get_username()} as {role}")
+    return grant
+
+
+# -- Datasets -----------------------------------------------------------------
+
+# Identity fields: a dataset's slug and kind never change (the A letter trusts
+# the kind "real anchor"): a different identity is a new dataset.
+IMMUTABLE_DATASET_FIELDS = ("slug", "kind")
 
 
 @transaction.atomic
 def create_dataset(*, actor, tenant, slug, name, kind, modality="text", description="", owner=None):
-    require_writable_tenant(actor, tenant)
+    permissions.require(actor, "add", Dataset, tenant=tenant)
     if Dataset.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A dataset with slug '{slug}' already exists."})
+    owner = owner or actor
+    require_member(owner, tenant, "owner")
     dataset = Dataset(
-        tenant=tenant, slug=slug, name=name, kind=kind, modality=modality,
-        description=description, owner=owner or actor,
+        tenant=tenant, slug=slug, name=name, kind=kind, modality=modality, description=description, owner=owner,
     )
     dataset.full_clean()
     save_with_history(dataset, actor, "created")
@@ -80,13 +152,15 @@ def create_dataset(*, actor, tenant, slug, name, kind, modality="text", descript
 @transaction.atomic
 def update_dataset(*, actor, dataset, **changes):
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-    _check_dataset_writable(actor, dataset)
+    permissions.require(actor, "change", dataset)
+    for field in IMMUTABLE_DATASET_FIELDS:
+        if field in changes and changes[field] != getattr(dataset, field):
+            raise ValidationError({field: f"A dataset's {field} cannot change; create a new dataset."})
     if "tenant" in changes and changes["tenant"].pk != dataset.tenant_id:
-        require_writable_tenant(actor, changes["tenant"])
-    if "slug" in changes and changes["slug"] != dataset.slug:
-        raise ValidationError({"slug": "A dataset's slug cannot change; create a new dataset."})
+        permissions.require(actor, "add", Dataset, tenant=changes["tenant"])
     for field, value in changes.items():
         setattr(dataset, field, value)
+    require_member(dataset.owner, dataset.tenant, "owner")
     dataset.full_clean()
     save_with_history(dataset, actor, "updated")
     return dataset
@@ -95,8 +169,10 @@ def update_dataset(*, actor, dataset, **changes):
 @transaction.atomic
 def share_dataset(*, actor, dataset, user, revoke=False):
     """Share one dataset with one user outside its tenant (read access only)."""
-    _check_dataset_writable(actor, dataset)
+    permissions.require(actor, "share", dataset)
     (remove_perm if revoke else assign_perm)("registry.view_dataset", user, dataset)
+    audit.record(actor=actor, action="dataset.unshared" if revoke else "dataset.shared", obj=dataset,
+                 detail=f"read access {'revoked from' if revoke else 'given to'} {user.get_username()}")
 
 
 def _apply_manifest(manifest, data, actor):
@@ -113,6 +189,8 @@ def _apply_manifest(manifest, data, actor):
         anchor = data["real_anchor"]
         if anchor.kind not in ("real_anchor", "real_holdout"):
             raise ValidationError({"real_anchor": f"'{anchor.slug}' is not a real anchor dataset."})
+    if data.get("owner") is not None:
+        require_member(data["owner"], manifest.version.dataset.tenant, "owner")
     for field, value in data.items():
         if field != "tenant_scope":
             setattr(manifest, field, value)
@@ -132,7 +210,8 @@ def _apply_manifest(manifest, data, actor):
 def create_version(*, actor, dataset, notes="", manifest=None):
     """Open a new draft version; its manifest starts as a copy of the latest one."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-    _check_dataset_writable(actor, dataset)
+    permissions.require(actor, "add", DatasetVersion, tenant=dataset.tenant,
+                        message=f"You may not add versions to {dataset}.")
     previous = dataset.versions.order_by("-number").select_related("manifest").first()
     version = DatasetVersion(
         dataset=dataset, number=(previous.number + 1) if previous else 1, notes=notes, created_by=actor
@@ -152,7 +231,7 @@ def create_version(*, actor, dataset, notes="", manifest=None):
 def update_manifest(*, actor, version, data):
     """Change a draft version's manifest. Any other state refuses: make a new version."""
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-    _check_dataset_writable(actor, version.dataset)
+    permissions.require(actor, "change", version)
     if not version.is_mutable:
         raise Conflict(
             f"{version} is {version.get_state_display().lower()}; its manifest is frozen. Create a new version.",
@@ -163,16 +242,34 @@ def update_manifest(*, actor, version, data):
 
 @transaction.atomic
 def register_generator(*, actor, name, version, provider=""):
+    """Add a name@version to the shared generator vocabulary (contributors of any
+    tenant, or the vocabulary steward)."""
+    permissions.require(actor, "add", Generator, message="Only contributors and vocabulary stewards register generators.")
     generator = Generator(name=name, version=version, provider=provider)
     generator.full_clean()
     save_with_history(generator, actor, "registered")
+    audit.record(actor=actor, action="generator.registered", obj=generator)
+    return generator
+
+
+@transaction.atomic
+def update_generator(*, actor, generator, provider):
+    """Every tenant's lineage points at a generator, so its name and version never
+    change; its provider does, by the registry's vocabulary steward."""
+    permissions.require(actor, "change", Generator, message="Only the vocabulary steward changes shared generators.")
+    generator = Generator.objects.select_for_update().get(pk=generator.pk)
+    old = generator.provider
+    generator.provider = provider
+    generator.full_clean()
+    save_with_history(generator, actor, "provider changed")
+    audit.record(actor=actor, action="generator.changed", obj=generator, detail=f"provider {old!r} -> {provider!r}")
     return generator
 
 
 @transaction.atomic
 def create_prompt_template(*, actor, tenant, name, body):
     """Store a template body as the next version of ``name``; bodies never change."""
-    require_writable_tenant(actor, tenant)
+    permissions.require(actor, "add", PromptTemplate, tenant=tenant)
     if not body.strip():
         raise ValidationError({"body": "A prompt template needs a body."})
     latest = (
@@ -195,8 +292,7 @@ INGESTION_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".pa
 
 
 def _check_accepts_examples(actor, version):
-    if not DatasetVersion.objects.writable_by(actor).filter(pk=version.pk).exists():
-        raise PermissionDenied(f"You may not add examples to {version}.")
+    permissions.require(actor, "ingest", version, message=f"You may not add examples to {version}.")
     if not version.is_mutable:
         raise Conflict(
             f"{version} is {version.get_state_display().lower()}; only drafts accept examples. Create a new version.",
@@ -298,6 +394,8 @@ def _fail_job(job, errors, total):
     job.error_count = total
     job.finished_at = timezone.now()
     save_with_history(job, job.created_by, "failed")
+    audit.record(actor=job.created_by, action="ingestion.failed", obj=job, tenant=job.version.dataset.tenant,
+                 detail=f"{job.file_name}: {total} error(s)", data={"file_sha256": job.file_sha256})
 
 
 def run_ingestion(*, job_id, listener=None):
@@ -318,7 +416,7 @@ def run_ingestion(*, job_id, listener=None):
     try:
         if not job.path.is_file():
             raise Unreadable(0, "file", "the stored file is gone")
-        if not DatasetVersion.objects.writable_by(job.created_by).filter(pk=job.version_id).exists():
+        if not permissions.can(job.created_by, "ingest", job.version):
             raise PermissionDenied(f"{job.created_by} may no longer add examples to {job.version}.")
         engine.ingest(job, listener=listener)
     except engine.Refused as refused:

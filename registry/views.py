@@ -5,7 +5,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import diff, selectors
+from gates.masking import masked_diff
+
+from . import diff, permissions, selectors
 from .choices import VersionState
 from .filters import DatasetFilter, ExampleFilter, tenant_choices
 from .models import Dataset, DatasetVersion, Example, IngestionJob
@@ -82,6 +84,7 @@ def version_examples(request, slug, number):
     return render(request, "registry/version_examples.html", {
         "version": version, "dataset": version.dataset, "filter": filterset, "page": page,
         "querystring": query.urlencode(), "vocabulary": selectors.lineage_vocabulary(version),
+        "raw": permissions.can(request.user, "view_raw", version),
     })
 
 
@@ -93,8 +96,11 @@ def example_detail(request, slug, number, ordinal):
         example = selectors.example_detail_queryset(request.user).get(version=version, ordinal=ordinal)
     except Example.DoesNotExist:
         raise Http404("No such example.")
+    seed = example.seed_example
     return render(request, "registry/example_detail.html", {
         "version": version, "dataset": version.dataset, "example": example,
+        "raw": permissions.can(request.user, "view_raw", version),
+        "seed_raw": seed is not None and permissions.can(request.user, "view_raw", seed.version),
     })
 
 
@@ -108,8 +114,9 @@ def version_diff(request, slug, number):
                else selectors.previous_version(request.user, version))
     except (ValueError, DatasetVersion.DoesNotExist):
         old = None
+    raw = permissions.can(request.user, "view_raw", version)
     context = {"version": version, "dataset": version.dataset, "old": old,
-               "diff": diff.version_diff(old, version) if old else None}
+               "diff": masked_diff(diff.version_diff(old, version), raw) if old else None}
     return render(request, "registry/version_diff.html", context)
 
 

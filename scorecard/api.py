@@ -3,7 +3,7 @@ comes from ``registry.selectors.versions(user)``, so outside scope is 404."""
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,8 +11,10 @@ from registry import selectors as registry_selectors
 from registry.choices import Use
 
 from . import exports, selectors, services
-from .models import ScorecardPolicy
-from .serializers import PolicySerializer, ScorecardSerializer, SnapshotSerializer
+from .models import ScorecardPolicy, Waiver
+from .serializers import (
+    PolicySerializer, RevokeSerializer, ScorecardSerializer, SnapshotSerializer, WaiverCreateSerializer, WaiverSerializer,
+)
 
 USE_PARAMETER = OpenApiParameter(
     "use", str, enum=Use.values, description="The intended use (default: the manifest's use cell)."
@@ -72,3 +74,33 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = ScorecardPolicy.objects.all()
     serializer_class = PolicySerializer
     filterset_fields = ["use_cell", "harm", "cheap_verifier"]
+
+
+class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Waivers: a governance reviewer's decision that a letter's missing or failing
+    evidence does not block a version, until a date, for its current manifest."""
+
+    serializer_class = WaiverSerializer
+    filterset_fields = ["version", "letter"]
+
+    def get_queryset(self):
+        return Waiver.objects.visible_to(self.request.user).select_related(
+            "version__dataset", "version__manifest", "granted_by", "revoked_by")
+
+    @extend_schema(request=WaiverCreateSerializer, responses={201: WaiverSerializer})
+    def create(self, request):
+        """Record a waiver (governance reviewers of the tenant who neither created nor submitted the version)."""
+        serializer = WaiverCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        waiver = services.grant_waiver(actor=request.user, **serializer.validated_data)
+        return Response(WaiverSerializer(self.get_queryset().get(pk=waiver.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevokeSerializer, responses=WaiverSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """End a waiver early, with a reason."""
+        waiver = self.get_object()
+        serializer = RevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.revoke_waiver(actor=request.user, waiver=waiver, reason=serializer.validated_data["reason"])
+        return Response(WaiverSerializer(self.get_queryset().get(pk=waiver.pk)).data)

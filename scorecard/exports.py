@@ -45,6 +45,12 @@ def _verdict(scorecard, code, otherwise):
     return f"{check.verdict} [{check.status.label}]" if check else otherwise
 
 
+def waiver_sentence(row):
+    waiver = row.waiver
+    return (f"Letter {row.letter} is waived (its evidence is {row.underlying}) by {waiver.granted_by} until "
+            f"{waiver.expires_at.isoformat()}: {waiver.reason}")
+
+
 def croissant(scorecard, *, base_url=""):
     """The Croissant 1.0 JSON-LD document of the scorecard's version (a dict)."""
     version, manifest = scorecard.version, scorecard.version.manifest
@@ -63,6 +69,7 @@ def croissant(scorecard, *, base_url=""):
         limitations.append(f"Why synthetic: {manifest.purpose_why_not_real}")
     if scorecard.failing:
         limitations.append(f"CAREFUL letter(s) {', '.join(scorecard.failing)} not passing for {scorecard.use}.")
+    limitations += [waiver_sentence(row) for row in scorecard.letters if row.waiver]
     expiry = manifest.expires_at.isoformat() if manifest.expires_at else None
     return {
         "@context": CROISSANT_CONTEXT,
@@ -115,7 +122,8 @@ def datacard_markdown(scorecard, *, base_url=""):
     })
 
 
-BADGE_COLOURS = {Status.PASS: "#1f8a4c", Status.WARN: "#b7791f", Status.MISSING: "#718096", Status.FAIL: "#c53030"}
+BADGE_COLOURS = {Status.PASS: "#1f8a4c", Status.WARN: "#b7791f", Status.WAIVED: "#6b46c1", Status.MISSING: "#718096",
+                 Status.FAIL: "#c53030"}
 NOT_REQUIRED_COLOUR = "#cbd5e0"
 LABEL_WIDTH, CELL = 128, 18
 

@@ -1,9 +1,11 @@
 """Scorecard policies (which checks each use cell requires, with what
 thresholds) and the scorecard's history (a snapshot per change of verdict)."""
 from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from registry.choices import Harm, Use
@@ -13,7 +15,7 @@ from registry.querysets import ScopedQuerySet
 from .checks import CATALOG, LETTERS, Status, known_codes, letter_of
 
 # A scorecard's letters as one short string, one character per letter in CAREFUL order.
-STATUS_CHAR = {Status.PASS: "p", Status.WARN: "w", Status.MISSING: "m", Status.FAIL: "f"}
+STATUS_CHAR = {Status.PASS: "p", Status.WARN: "w", Status.WAIVED: "v", Status.MISSING: "m", Status.FAIL: "f"}
 NOT_REQUIRED = "na"
 CHAR_STATUS = {**{char: str(status) for status, char in STATUS_CHAR.items()}, "-": NOT_REQUIRED}
 
@@ -37,9 +39,6 @@ class ScorecardPolicy(models.Model):
     checks = models.JSONField(default=dict, blank=True, help_text="Required check code -> its parameters (JSON object).")
     max_synthetic_ratio = models.FloatField(
         null=True, blank=True, help_text="The cell's cap and the suggested default for new manifests."
-    )
-    missing_blocks = models.BooleanField(
-        default=False, help_text="Missing evidence from a built source blocks approval and use, like a failure."
     )
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -112,3 +111,51 @@ class ScorecardSnapshot(models.Model):
     @property
     def letter_statuses(self):
         return decode_code(self.code)
+
+
+class Waiver(models.Model):
+    """A governance reviewer's recorded decision that one letter's missing or
+    failing evidence does not block a version: with a reason, until a date, and
+    only for the manifest it was given for (a changed manifest needs a new one).
+    Append-only (database triggers): ending it early sets ``revoked_*`` once."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="waivers")
+    letter = models.CharField(max_length=1, choices=[(letter, letter) for letter in LETTERS])
+    reason = models.TextField()
+    expires_at = models.DateField(help_text="Valid through this date.")
+    manifest_hash = models.CharField(max_length=64)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    revoke_reason = models.TextField(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_DATASET_PATH = "version__dataset"
+
+    class Meta:
+        ordering = ["version_id", "letter", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(letter__in=list(LETTERS)), name="waiver_letter_valid"),
+            models.CheckConstraint(condition=~Q(reason=""), name="waiver_has_reason"),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True, revoke_reason="")
+                | (Q(revoked_at__isnull=False, revoked_by__isnull=False) & ~Q(revoke_reason="")),
+                name="waiver_revocation_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.letter} waived on {self.version} until {self.expires_at}"
+
+    def problem(self, manifest_hash, today=None):
+        """Why this waiver does not cover the version today ("" when it does)."""
+        today = today or timezone.localdate()
+        if self.revoked_at is not None:
+            return f"revoked by {self.revoked_by} on {self.revoked_at:%Y-%m-%d}"
+        if self.expires_at < today:
+            return f"expired on {self.expires_at.isoformat()}"
+        if self.manifest_hash != manifest_hash:
+            return "given for an earlier manifest"
+        return ""

@@ -5,8 +5,8 @@ fallback when a cell's row is missing. docs/scorecard.md tabulates it.
 The risk lens (the book's "what damage could it do if we are wrong?") tightens
 thresholds as harm rises and loosens them when a cheap verifier catches errors:
 low harm with a verifier may lean hard on synthetic data; high harm without a
-verifier gets the strictest thresholds, the lowest ratio cap, and missing
-evidence blocks like a failure.
+verifier gets the strictest thresholds and the lowest ratio cap. In every
+cell, a required check with missing evidence blocks like a failure.
 """
 from registry.choices import Harm, Use
 
@@ -55,7 +55,7 @@ def cell_params(harm, cheap_verifier):
 
 
 def default_policy(use_cell, harm, cheap_verifier):
-    """(checks, max_synthetic_ratio, missing_blocks, notes) for one cell."""
+    """(checks, max_synthetic_ratio, notes) for one cell."""
     required = list(REQUIRED[use_cell])
     if harm == Harm.LOW and cheap_verifier and "F.judges_resolved" in required:
         # The verifier replaces judge arbitration.
@@ -63,8 +63,8 @@ def default_policy(use_cell, harm, cheap_verifier):
     params = cell_params(harm, cheap_verifier)
     checks = {code: params.get(code, {}) for code in required}
     strict = harm == Harm.HIGH and not cheap_verifier
-    notes = "Strictest cell: missing evidence blocks like a failure." if strict else ""
-    return checks, RATIO_CAP[(harm, cheap_verifier)], harm == Harm.HIGH, notes
+    notes = "Strictest cell: the tightest thresholds and ratio cap." if strict else ""
+    return checks, RATIO_CAP[(harm, cheap_verifier)], notes
 
 
 def default_policies():
@@ -72,9 +72,9 @@ def default_policies():
     for use_cell in Use.values:
         for harm in Harm.values:
             for cheap_verifier in (False, True):
-                checks, ratio, missing_blocks, notes = default_policy(use_cell, harm, cheap_verifier)
+                checks, ratio, notes = default_policy(use_cell, harm, cheap_verifier)
                 yield {"use_cell": use_cell, "harm": harm, "cheap_verifier": cheap_verifier, "checks": checks,
-                       "max_synthetic_ratio": ratio, "missing_blocks": missing_blocks, "notes": notes}
+                       "max_synthetic_ratio": ratio, "notes": notes}
 
 
 def install_defaults(policy_model, *, overwrite=True):

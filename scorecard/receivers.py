@@ -15,7 +15,7 @@ from registry.models import DatasetVersion
 from registry.signals import version_state_changed
 
 # Models whose save may change a scorecard; each has a ``version`` foreign key.
-EVIDENCE_MODELS = ("registry.Manifest", "registry.VersionLineage", "governance.SignOff")
+EVIDENCE_MODELS = ("registry.Manifest", "registry.VersionLineage", "governance.SignOff", "scorecard.Waiver")
 
 
 def record_snapshots(version_id):

@@ -2,7 +2,10 @@
 from Scorecard.as_dict and snapshots)."""
 from rest_framework import serializers
 
-from .models import ScorecardPolicy, ScorecardSnapshot
+from training.serializers import VersionRefSerializer, version_field
+
+from .checks import LETTERS
+from .models import ScorecardPolicy, ScorecardSnapshot, Waiver
 
 
 class CheckSerializer(serializers.Serializer):
@@ -22,9 +25,13 @@ class LetterSerializer(serializers.Serializer):
     letter = serializers.CharField()
     question = serializers.CharField()
     required = serializers.BooleanField()
-    status = serializers.CharField(help_text="pass, warn, missing, fail, or na (the use cell requires no check of this letter).")
+    status = serializers.CharField(help_text="pass, warn, missing, fail, waived, or na (the use cell requires no "
+                                             "check of this letter).")
     verdict = serializers.CharField()
     blocking = serializers.BooleanField()
+    waiver = serializers.DictField(allow_null=True, help_text="The waiver covering this letter now.")
+    lapsed_waiver = serializers.DictField(allow_null=True, help_text="The latest waiver that no longer covers it, "
+                                                                     "with its problem (expired, revoked, old manifest).")
     checks = CheckSerializer(many=True)
 
 
@@ -33,7 +40,6 @@ class CellPolicySerializer(serializers.Serializer):
     harm = serializers.CharField()
     cheap_verifier = serializers.BooleanField()
     max_synthetic_ratio = serializers.FloatField(allow_null=True)
-    missing_blocks = serializers.BooleanField()
 
 
 class ScorecardSerializer(serializers.Serializer):
@@ -44,7 +50,8 @@ class ScorecardSerializer(serializers.Serializer):
     use = serializers.CharField()
     allowed = serializers.BooleanField(help_text="No letter blocks this use.")
     failing_letters = serializers.ListField(child=serializers.CharField())
-    code = serializers.CharField(help_text="One character per letter: p(ass) w(arn) m(issing) f(ail) -(not required).")
+    code = serializers.CharField(help_text="One character per letter: p(ass) w(arn) v (waived) m(issing) f(ail) "
+                                           "-(not required).")
     policy = CellPolicySerializer()
     letters = LetterSerializer(many=True)
 
@@ -62,5 +69,32 @@ class PolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScorecardPolicy
-        fields = ["id", "use_cell", "harm", "cheap_verifier", "checks", "max_synthetic_ratio", "missing_blocks",
+        fields = ["id", "use_cell", "harm", "cheap_verifier", "checks", "max_synthetic_ratio",
                   "notes", "updated_at"]
+
+
+class WaiverSerializer(serializers.ModelSerializer):
+    version = VersionRefSerializer(read_only=True)
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    active = serializers.SerializerMethodField(help_text="Covers the version today, for its current manifest.")
+
+    class Meta:
+        model = Waiver
+        fields = ["id", "version", "letter", "reason", "expires_at", "manifest_hash", "granted_by", "created_at",
+                  "revoked_at", "revoked_by", "revoke_reason", "active"]
+        read_only_fields = fields
+
+    def get_active(self, waiver) -> bool:
+        return not waiver.problem(waiver.version.manifest.content_hash)
+
+
+class WaiverCreateSerializer(serializers.Serializer):
+    version = version_field(help_text="Id of the version whose letter is waived.")
+    letter = serializers.ChoiceField(choices=list(LETTERS))
+    reason = serializers.CharField(max_length=10000)
+    expires_at = serializers.DateField(help_text="Valid through this date (at most 90 days ahead).")
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=10000)

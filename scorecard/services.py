@@ -2,9 +2,13 @@
 
 Each letter takes the worst status of the checks its use cell's policy
 requires; a required code no app has registered yet is "missing evidence: no
-evidence source yet". A letter *blocks* (approval, use authorization, the CLI)
-when it fails, or when the cell's policy says missing evidence blocks and a
-built source holds none for this version.
+evidence source yet". Evidence, not intention: a required letter *blocks*
+(approval, use authorization, the CLI) when it fails **or when its evidence is
+missing**, unless a governance reviewer who is not the version's author
+recorded a waiver for that letter, valid today and given for the current
+manifest hash; the letter then shows "waived", with who, why and until when.
+A waiver never covers a failure a governance rule decides itself (state,
+prohibited use, passed expiry), nor a missing real anchor.
 
 Queries are constant in the number of examples: checks read stored aggregates
 and evidence rows. History: ``record_snapshot`` writes a row only when the
@@ -12,19 +16,23 @@ verdict changed; it runs on every view (page, API, badge, CLI) and after
 commits that change catalog evidence (manifest, lineage aggregates, sign-offs,
 state changes; see receivers.py).
 """
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
+from registry import audit, permissions
 from registry.choices import Use
+from registry.errors import Conflict
 from registry.models import DatasetVersion
 
 from .checks import CHECKS, LETTERS, SEVERITY, CheckResult, Status, missing, title_of, worst
-from .models import NOT_REQUIRED, STATUS_CHAR, ScorecardPolicy, ScorecardSnapshot
+from .models import NOT_REQUIRED, STATUS_CHAR, ScorecardPolicy, ScorecardSnapshot, Waiver
 from .policy_defaults import default_policy
 
 
@@ -53,6 +61,11 @@ class LetterRow:
     blocking: bool = False
     # Blocking on evidence alone, leaving out failures a governance rule already decides.
     blocking_on_evidence: bool = False
+    # The waiver that covers this letter now, or the latest one that no longer does.
+    waiver: object = None
+    underlying: str = ""  # the status a waiver covers
+    lapsed_waiver: object = None
+    lapsed_because: str = ""
 
     @property
     def required(self):
@@ -61,7 +74,16 @@ class LetterRow:
     def as_dict(self):
         return {"letter": self.letter, "question": self.question, "required": self.required,
                 "status": str(self.status), "verdict": self.verdict, "blocking": self.blocking,
+                "waiver": waiver_dict(self.waiver) if self.waiver else None,
+                "lapsed_waiver": ({**waiver_dict(self.lapsed_waiver), "problem": self.lapsed_because}
+                                  if self.lapsed_waiver else None),
                 "checks": [check.as_dict() for check in self.checks]}
+
+
+def waiver_dict(waiver):
+    return {"id": waiver.pk, "letter": waiver.letter, "reason": waiver.reason,
+            "expires_at": waiver.expires_at.isoformat(), "granted_by": waiver.granted_by.get_username(),
+            "created_at": waiver.created_at.isoformat(), "manifest_hash": waiver.manifest_hash}
 
 
 @dataclass
@@ -102,8 +124,7 @@ class Scorecard:
             "code": self.code,
             "policy": {"use_cell": self.policy.use_cell, "harm": self.policy.harm,
                        "cheap_verifier": self.policy.cheap_verifier,
-                       "max_synthetic_ratio": self.policy.max_synthetic_ratio,
-                       "missing_blocks": self.policy.missing_blocks},
+                       "max_synthetic_ratio": self.policy.max_synthetic_ratio},
             "letters": [row.as_dict() for row in self.letters],
         }
 
@@ -120,9 +141,8 @@ def policy_for(manifest, use):
     cell = {"use_cell": use, "harm": manifest.harm_if_wrong, "cheap_verifier": manifest.cheap_verifier}
     policy = ScorecardPolicy.objects.filter(**cell).first()
     if policy is None:
-        checks, ratio, missing_blocks, notes = default_policy(use, manifest.harm_if_wrong, manifest.cheap_verifier)
-        policy = ScorecardPolicy(**cell, checks=checks, max_synthetic_ratio=ratio, missing_blocks=missing_blocks,
-                                 notes=notes)
+        checks, ratio, notes = default_policy(use, manifest.harm_if_wrong, manifest.cheap_verifier)
+        policy = ScorecardPolicy(**cell, checks=checks, max_synthetic_ratio=ratio, notes=notes)
     return policy
 
 
@@ -152,9 +172,39 @@ def _letter_verdict(row):
     return shown.verdict + (f" (+{others} more {shown.status.label.lower()})" if others else "")
 
 
-def _blocks(checks, policy):
-    return any(check.status == Status.FAIL for check in checks) or (policy.missing_blocks and any(
-        check.status == Status.MISSING and check.has_source for check in checks))
+def _blocks(checks):
+    """Evidence, not intention: a failing or a missing check blocks alike."""
+    return any(check.status in (Status.FAIL, Status.MISSING) for check in checks)
+
+
+# A letter whose blocking check is one of these cannot be waived: without a real
+# anchor there is nothing to measure against.
+UNWAIVABLE_CHECKS = {"A.real_anchor"}
+
+
+def waivable(row):
+    """Whether a waiver may cover ``row``'s block: only evidence the registry
+    measures, not governance decisions or a missing anchor."""
+    blocking = [check for check in row.checks if check.status in (Status.FAIL, Status.MISSING)]
+    return all(not check.decided_by and check.code not in UNWAIVABLE_CHECKS for check in blocking)
+
+
+def _apply_waivers(row, waivers, manifest_hash, today):
+    """Turn a blocking letter into "waived" if a waiver covers it today."""
+    if not row.blocking:
+        return
+    for waiver in waivers:
+        problem = waiver.problem(manifest_hash, today)
+        if not problem and waivable(row):
+            row.underlying, row.status, row.waiver = row.status, Status.WAIVED, waiver
+            row.blocking = row.blocking_on_evidence = False
+            row.verdict = (f"Waived by {waiver.granted_by} until {waiver.expires_at.isoformat()}: {waiver.reason} "
+                           f"(evidence: {row.verdict})")
+            return
+        if row.lapsed_waiver is None:
+            row.lapsed_waiver, row.lapsed_because = waiver, problem or "not waivable"
+    if row.lapsed_waiver is not None:
+        row.verdict += f" (waiver #{row.lapsed_waiver.pk} {row.lapsed_because})"
 
 
 def compute_scorecard(version, use):
@@ -166,6 +216,8 @@ def compute_scorecard(version, use):
     cell = {"use": use, "harm": policy.harm, "cheap_verifier": policy.cheap_verifier,
             "max_synthetic_ratio": policy.max_synthetic_ratio}
     required = policy.required_by_letter()
+    waivers = _waivers_by_letter(version)
+    today = timezone.localdate()
     letters = []
     for letter, question in LETTERS.items():
         row = LetterRow(letter, question, [
@@ -174,12 +226,22 @@ def compute_scorecard(version, use):
         if row.required:
             row.status = worst(check.status for check in row.checks)
             row.verdict = _letter_verdict(row)
-            row.blocking = _blocks(row.checks, policy)
-            row.blocking_on_evidence = _blocks([check for check in row.checks if not check.decided_by], policy)
+            row.blocking = _blocks(row.checks)
+            row.blocking_on_evidence = _blocks([check for check in row.checks if not check.decided_by])
+            _apply_waivers(row, waivers.get(letter, []), version.manifest.content_hash, today)
         else:
             row.verdict = f"Not required for {Use(use).label.lower()}."
         letters.append(row)
     return Scorecard(version=version, use=use, policy=policy, letters=letters)
+
+
+def _waivers_by_letter(version):
+    """{letter: [waiver, newest first]} of the version (one query)."""
+    grouped = {}
+    for waiver in Waiver.objects.filter(version=version).select_related("granted_by", "revoked_by").order_by(
+            "-created_at", "-id"):
+        grouped.setdefault(waiver.letter, []).append(waiver)
+    return grouped
 
 
 def failing_letters(version, use):
@@ -242,7 +304,8 @@ def uses_to_watch(version):
 
 @transaction.atomic
 def update_policy(*, actor, policy, **changes):
-    """Change a cell's policy (governance staff); validated, with history."""
+    """Change a cell's policy (policy admins: it gates every tenant); validated, with history."""
+    permissions.require(actor, "edit_policy", ScorecardPolicy, message="Only policy admins change the scorecard policy.")
     if policy.pk:
         policy = ScorecardPolicy.objects.select_for_update().get(pk=policy.pk)
     for name, value in changes.items():
@@ -251,3 +314,77 @@ def update_policy(*, actor, policy, **changes):
     policy._history_user = actor
     policy.save()
     return policy
+
+
+# -- Waivers --------------------------------------------------------------------
+
+# A waiver is a stopgap while evidence is produced, not a standing exemption.
+MAX_WAIVER_DAYS = 90
+
+
+def _blocked_letter_rows(version, letter):
+    """(use, row) for each watched use in which ``letter`` blocks the version now."""
+    rows = []
+    for use in uses_to_watch(version):
+        row = next(r for r in compute_scorecard(version, use).letters if r.letter == letter)
+        if row.blocking or row.status == Status.WAIVED:
+            rows.append((use, row))
+    return rows
+
+
+@transaction.atomic
+def grant_waiver(*, actor, version, letter, reason, expires_at):
+    """Record that ``letter``'s missing or failing evidence does not block
+    ``version`` until ``expires_at``, for its current manifest. A governance
+    reviewer of the tenant who neither created nor submitted the version."""
+    version = DatasetVersion.objects.select_for_update(of=("self",)).select_related("dataset__tenant", "manifest").get(
+        pk=version.pk)
+    permissions.require(actor, "waive", version,
+                        message=f"Only governance reviewers of {version.dataset.tenant.slug} record waivers.")
+    if actor.pk in (version.created_by_id, version.submitted_by_id):
+        raise PermissionDenied("You created or submitted this version; someone else must decide on a waiver.")
+    if letter not in LETTERS:
+        raise ValidationError({"letter": f"Choose one of {', '.join(LETTERS)}."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the evidence may be missing (and what will produce it)."})
+    today = timezone.localdate()
+    latest = today + datetime.timedelta(days=MAX_WAIVER_DAYS)
+    if not isinstance(expires_at, datetime.date) or expires_at < today:
+        raise ValidationError({"expires_at": "A waiver needs an expiry date, today or later (YYYY-MM-DD)."})
+    if expires_at > latest:
+        raise ValidationError({"expires_at": f"At most {MAX_WAIVER_DAYS} days ahead ({latest.isoformat()})."})
+    manifest = version.manifest
+    if manifest.expires_at is not None and expires_at > manifest.expires_at:
+        raise ValidationError({"expires_at": f"Not beyond the version's own expiry ({manifest.expires_at.isoformat()})."})
+    blocked = _blocked_letter_rows(version, letter)
+    if not blocked:
+        raise ValidationError({"letter": f"{letter} blocks no use of {version}: there is nothing to waive."})
+    unwaivable = [use for use, row in blocked if not waivable(row)]
+    if unwaivable:
+        raise ValidationError({"letter": (
+            f"{letter} cannot be waived for {', '.join(unwaivable)}: its block is a governance decision or a "
+            "missing real anchor, which no waiver replaces.")})
+    waiver = Waiver.objects.create(version=version, letter=letter, reason=reason, expires_at=expires_at,
+                                   manifest_hash=manifest.content_hash, granted_by=actor)
+    audit.record(actor=actor, action="waiver.granted", obj=waiver, tenant=version.dataset.tenant,
+                 label=f"{version} letter {letter}",
+                 detail=f"until {expires_at.isoformat()} for manifest {manifest.content_hash[:12]}: {reason}")
+    return waiver
+
+
+@transaction.atomic
+def revoke_waiver(*, actor, waiver, reason):
+    waiver = Waiver.objects.select_for_update(of=("self",)).select_related("version__dataset__tenant").get(pk=waiver.pk)
+    permissions.require(actor, "waive", waiver.version,
+                        message=f"Only governance reviewers of {waiver.version.dataset.tenant.slug} revoke waivers.")
+    if waiver.revoked_at is not None:
+        raise Conflict(f"Waiver #{waiver.pk} was already revoked.", code="waiver_revoked")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the waiver ends early."})
+    waiver.revoked_at, waiver.revoked_by, waiver.revoke_reason = timezone.now(), actor, reason
+    waiver.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    audit.record(actor=actor, action="waiver.revoked", obj=waiver, tenant=waiver.version.dataset.tenant,
+                 label=f"{waiver.version} letter {waiver.letter}", detail=reason)
+    return waiver

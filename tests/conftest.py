@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from config.celery import app as celery_app
 from registry.choices import Role
 
-from .factories import make_dataset, make_tenant, make_user, make_version
+from .factories import install_workflow_policy, make_dataset, make_tenant, make_user, make_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,11 @@ def dataset_a(alice, tenant_a):
 @pytest.fixture
 def version_a(alice, dataset_a):
     return make_version(alice, dataset_a)
+
+
+@pytest.fixture
+def workflow_policy(db):
+    install_workflow_policy()
 
 
 def api_client_for(user):

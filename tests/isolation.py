@@ -15,7 +15,7 @@ from pathlib import Path
 
 from registry import services
 
-from .factories import make_dataset, make_tenant, make_user, make_version
+from .factories import install_workflow_policy, make_dataset, make_tenant, make_user, make_version
 
 MARKER = "alphasecret"
 
@@ -33,6 +33,7 @@ class World:
 def build_world_a():
     from registry.choices import Role
 
+    install_workflow_policy()  # the world approves versions to hold every kind of evidence
     tenant = make_tenant(f"{MARKER}-tenant")
     owner = make_user(f"{MARKER}-owner", tenant=tenant, roles=[Role.CONTRIBUTOR, Role.TENANT_ADMIN], is_staff=True)
     dataset = make_dataset(owner, tenant, f"{MARKER}-dataset", name=f"{MARKER} dataset")

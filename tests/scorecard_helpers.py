@@ -10,7 +10,7 @@ from scorecard import services
 from scorecard.models import ScorecardPolicy
 from scorecard.policy_defaults import install_defaults
 
-from .factories import make_dataset, make_version
+from .factories import make_dataset, make_version, policy_admin
 from .lineage_helpers import ingest, synthetic_row, write_jsonl
 
 # The checks the catalog and the lineage aggregates answer, by letter.
@@ -54,11 +54,12 @@ def build_evidence(owner, tenant, tmp_path, *, slug="sc-synth", rows=3, **manife
     return Evidence(owner, anchor, anchor_version, version)
 
 
-def set_policy(actor, use="training", harm="medium", cheap_verifier=False, **changes):
+def set_policy(use="training", harm="medium", cheap_verifier=False, **changes):
+    """Change one cell's policy as the registry's policy admin would."""
     # A transactional test before this one flushed the migration's rows: put them back.
     install_defaults(ScorecardPolicy, overwrite=False)
     policy = ScorecardPolicy.objects.get(use_cell=use, harm=harm, cheap_verifier=cheap_verifier)
-    return services.update_policy(actor=actor, policy=policy, **changes)
+    return services.update_policy(actor=policy_admin(), policy=policy, **changes)
 
 
 def letters(scorecard):

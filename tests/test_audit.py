@@ -16,7 +16,7 @@ from scorecard.models import ScorecardPolicy
 from .factories import make_dataset, make_user, make_version
 from .test_governance_workflow import fast_passwords  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ from registry.models import DatasetVersion, Example, IngestionJob
 
 from .factories import make_user
 from .lineage_helpers import build_lineage_world, synthetic_row, write_jsonl
-from .test_governance_workflow import _race, approve_fully, backdate_expiry, fast_passwords  # noqa: F401
+from .test_governance_workflow import _race, approve_fully, fast_passwords, move_past_expiry  # noqa: F401
 
 pytestmark = [
     pytest.mark.postgres_only,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("workflow_policy"),
 ]
 LEGAL, GOVERNANCE = Role.LEGAL_REVIEWER, Role.GOVERNANCE_REVIEWER
 ATTEMPTS = range(2)
@@ -109,8 +110,8 @@ def test_two_suspensions_and_a_retirement_at_once(attempt, approved, staff):
 
 
 @pytest.mark.parametrize("attempt", ATTEMPTS)
-def test_the_expiry_job_races_a_suspension(attempt, approved, staff):
-    backdate_expiry(approved)
+def test_the_expiry_job_races_a_suspension(attempt, approved, staff, time_machine):
+    move_past_expiry(time_machine, approved)
     results = _race(
         services.expire_due_versions,
         lambda: services.suspend(actor=staff["gwen"], version=approved, reason="incident"),
@@ -126,12 +127,12 @@ def test_the_expiry_job_races_a_suspension(attempt, approved, staff):
     assert services.expire_due_versions() == 0
 
 
-def test_the_expiry_job_races_the_approval_of_an_expired_manifest(submitted, staff):
+def test_the_expiry_job_races_the_approval_of_an_expired_manifest(submitted, staff, time_machine):
     """The approving sign-off must not slip an expired manifest past the clock:
     whichever runs first, the version ends in review (approval blocked) or
     expired, never approved."""
     services.sign_off(actor=staff["lena"], version=submitted, role=LEGAL, decision=Decision.APPROVE)
-    backdate_expiry(submitted)
+    move_past_expiry(time_machine, submitted)
     results = _race(
         services.expire_due_versions,
         lambda: services.sign_off(actor=staff["gwen"], version=submitted, role=GOVERNANCE, decision=Decision.APPROVE),

@@ -21,7 +21,7 @@ from .conftest import wait_until
 from .factories import make_dataset, make_version
 from .gates_helpers import anchor_dataset, decisions, gate_doubles, gated_version, generator  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 WORD_THEN_SAMPLE = [{"gate": "t_word", "params": {}}, {"gate": "t_sample", "params": {"share": 0.25}}]
 

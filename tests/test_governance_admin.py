@@ -14,7 +14,7 @@ from registry.models import DatasetVersion
 from .factories import make_dataset, make_user, make_version
 from .test_governance_workflow import fast_passwords, gwen, lena  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 CHANGELIST = "/admin/registry/datasetversion/"
 QUEUE = CHANGELIST + "review-queue/"

@@ -7,7 +7,7 @@ from governance.models import Notice, SignOff, Transition
 
 from .test_governance_workflow import fast_passwords, gwen, lena  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 def post(client, version, action, data=None):

@@ -9,13 +9,14 @@ from governance.models import Channel, UseDecision
 from registry.choices import Use, VersionState
 from registry.errors import NotFound
 from registry.models import DatasetVersion
+from scorecard import services as scorecard_services
 
 from .factories import make_dataset, make_tenant, make_version
 from .test_governance_workflow import (  # noqa: F401 (fixtures)
-    approved_version, backdate_expiry, fast_passwords, gwen, lena, reviewers,
+    approved_version, fast_passwords, gwen, lena, move_past_expiry, reviewers,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 @pytest.fixture
@@ -61,14 +62,14 @@ def test_a_wider_scope_admits_the_listed_tenant(alice, tenant_a, tenant_b, revie
     assert codes(version, make_tenant("tenant-c")) == ["tenant_out_of_scope"]
 
 
-def test_a_passed_expiry_date_is_denied_before_the_job_runs(approved, tenant_a):
-    backdate_expiry(approved)
+def test_a_passed_expiry_date_is_denied_before_the_job_runs(approved, tenant_a, time_machine):
+    move_past_expiry(time_machine, approved)
     approved.refresh_from_db()
     assert codes(approved, tenant_a) == ["expiry_passed"]
 
 
 def test_failing_careful_letters_are_denied_once_a_scorecard_exists(approved, tenant_a, monkeypatch):
-    monkeypatch.setattr(selectors, "scorecard_function", lambda name: (lambda version, use: ["E"]))
+    monkeypatch.setattr(scorecard_services, "failing_letters", lambda version, use: ["E"])
     denials = selectors.use_denials(version=approved, tenant=tenant_a, use=Use.TRAINING)
     assert [d.code for d in denials] == ["careful_failing"] and "E" in str(denials[0])
 

@@ -10,7 +10,7 @@ from .conftest import login
 from .factories import make_user
 from .test_governance_workflow import fast_passwords  # noqa: F401 (autouse)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("workflow_policy")]
 
 
 def review_and_approve(page, version, comment):

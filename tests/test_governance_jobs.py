@@ -15,10 +15,10 @@ from registry.models import DatasetVersion
 from .conftest import wait_until
 from .factories import make_dataset
 from .test_governance_workflow import (  # noqa: F401 (fixtures)
-    approved_version, backdate_expiry, fast_passwords, gwen, lena, reviewers,
+    approved_version, fast_passwords, gwen, lena, move_past_expiry, reviewers, soon,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 def approved(alice, tenant, reviewers, **manifest):
@@ -29,10 +29,10 @@ def states(*versions):
     return [DatasetVersion.objects.get(pk=v.pk).state for v in versions]
 
 
-def test_expiry_flips_only_due_approved_versions_and_records_each(alice, tenant_a, reviewers):
-    due, fresh, retired = (approved(alice, tenant_a, reviewers) for _ in range(3))
-    backdate_expiry(due)
-    backdate_expiry(retired)
+def test_expiry_flips_only_due_approved_versions_and_records_each(alice, tenant_a, reviewers, time_machine):
+    due, retired = (approved(alice, tenant_a, reviewers, expires_at=soon()) for _ in range(2))
+    fresh = approved(alice, tenant_a, reviewers)
+    move_past_expiry(time_machine, due)
     services.retire_version(actor=alice, version=retired, reason="withdrawn")
     assert services.expire_due_versions() == 1
     assert states(due, fresh, retired) == ["expired", "approved", "retired"]
@@ -45,9 +45,9 @@ def test_expiry_flips_only_due_approved_versions_and_records_each(alice, tenant_
     assert [d.code for d in selectors.use_denials(version=due, tenant=tenant_a, use="training")] == ["expired"]
 
 
-def test_expiry_is_idempotent(alice, tenant_a, reviewers):
+def test_expiry_is_idempotent(alice, tenant_a, reviewers, time_machine):
     due = approved(alice, tenant_a, reviewers)
-    backdate_expiry(due)
+    move_past_expiry(time_machine, due)
     assert services.expire_due_versions() == 1
     counts = (Transition.objects.count(), due.history.count(), Notice.objects.count())
     assert services.expire_due_versions() == 0
@@ -59,10 +59,9 @@ def test_a_version_valid_through_today_is_not_expired(alice, tenant_a, reviewers
     assert services.expire_due_versions() == 0 and states(today) == ["approved"]
 
 
-def test_expiry_is_set_based_not_a_query_per_version(alice, tenant_a, reviewers):
+def test_expiry_is_set_based_not_a_query_per_version(alice, tenant_a, reviewers, time_machine):
     versions = [approved(alice, tenant_a, reviewers) for _ in range(6)]
-    for version in versions:
-        backdate_expiry(version)
+    move_past_expiry(time_machine, *versions)
     with CaptureQueriesContext(connection) as few:
         assert services.expire_due_versions(chunk_size=3) == 6
     # Per chunk: claim, load, transitions, history, notices; plus the final empty claim.
@@ -87,9 +86,9 @@ def test_expiry_notices_go_out_once_per_version_and_date(alice, tenant_a, review
     assert services.notify_expiring(days=90) == 1, "a wider window reaches the later version, once"
 
 
-def test_tasks_call_the_services(alice, tenant_a, reviewers):
+def test_tasks_call_the_services(alice, tenant_a, reviewers, time_machine):
     due = approved(alice, tenant_a, reviewers)
-    backdate_expiry(due)
+    move_past_expiry(time_machine, due)
     assert tasks.expire_due_versions_task.delay().get() == 1
     assert tasks.notify_expiring_task.delay(30).get() == 0
 
@@ -112,11 +111,11 @@ def test_schedules_are_synced_idempotently_and_keep_staff_edits():
 @pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 @pytest.mark.django_db(transaction=True)
-def test_expiry_waits_for_a_concurrent_suspension_and_skips_it(alice, tenant_a, reviewers):
+def test_expiry_waits_for_a_concurrent_suspension_and_skips_it(alice, tenant_a, reviewers, time_machine):
     import threading
 
     due = approved(alice, tenant_a, reviewers)
-    backdate_expiry(due)
+    move_past_expiry(time_machine, due)
     locked, release = threading.Event(), threading.Event()
 
     def suspend_slowly():
@@ -146,10 +145,15 @@ def test_expiry_waits_for_a_concurrent_suspension_and_skips_it(alice, tenant_a, 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_expires_due_versions_once(celery_worker_process, alice, tenant_a, reviewers):
-    due, fresh, retired = (approved(alice, tenant_a, reviewers) for _ in range(3))
-    for version in (due, retired):
-        backdate_expiry(version)
+def test_a_real_worker_expires_due_versions_once(celery_worker_process, alice, tenant_a, reviewers, time_machine):
+    """The worker keeps the real clock: the versions are approved ten days ago
+    (in-process clock moved back), with an expiry date that passed yesterday."""
+    now = timezone.now()
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    time_machine.move_to(now - datetime.timedelta(days=10))
+    due, retired = (approved(alice, tenant_a, reviewers, expires_at=yesterday) for _ in range(2))
+    fresh = approved(alice, tenant_a, reviewers)
+    time_machine.move_to(now)
     services.retire_version(actor=alice, version=retired, reason="withdrawn")
     tasks.expire_due_versions_task.delay()
     assert wait_until(lambda: states(due) == ["expired"], timeout=60), celery_worker_process.log_path.read_text()

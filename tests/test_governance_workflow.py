@@ -19,7 +19,7 @@ from registry.signals import version_state_changed
 
 from .factories import make_user, make_version
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 LEGAL, GOVERNANCE = Role.LEGAL_REVIEWER, Role.GOVERNANCE_REVIEWER
 requires_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
@@ -66,18 +66,17 @@ def approve_fully(version, lena, gwen):
     return version
 
 
-def backdate_expiry(version, days_ago=1):
-    """Put the expiry date in the past, as the calendar would: as if the version
-    had been signed off and approved with that date. Manifests are frozen
-    outside drafts (a trigger), so the state is lifted for the edit."""
-    frozen_state = DatasetVersion.objects.get(pk=version.pk).state
-    DatasetVersion.objects.filter(pk=version.pk).update(state=VersionState.DRAFT)
-    manifest = Manifest.objects.get(version=version)
-    manifest.expires_at = timezone.localdate() - datetime.timedelta(days=days_ago)
-    signed_hash = manifest.compute_hash()
-    Manifest.objects.filter(pk=manifest.pk).update(expires_at=manifest.expires_at, content_hash=signed_hash)
-    SignOff.objects.filter(version=version).update(manifest_hash=signed_hash)
-    DatasetVersion.objects.filter(pk=version.pk).update(state=frozen_state)
+def move_past_expiry(time_machine, *versions):
+    """Move the clock (never the rows: manifests and sign-offs are frozen) to the
+    day after the latest expiry date of ``versions``."""
+    latest = max(Manifest.objects.get(version=version).expires_at for version in versions)
+    time_machine.move_to(datetime.datetime.combine(latest + datetime.timedelta(days=1), datetime.time(12),
+                                                   tzinfo=datetime.timezone.utc))
+
+
+def soon(days=2):
+    """An expiry date ``days`` from today: the clock will pass it."""
+    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 def legal_only_policy():
@@ -208,10 +207,10 @@ def test_suspend_and_reinstate(submitted, lena, gwen, bob):
     assert actions(version) == ["submit", "approve", "suspend", "reinstate"]
 
 
-def test_reinstate_refuses_a_version_that_expired_while_suspended(submitted, lena, gwen):
+def test_reinstate_refuses_a_version_that_expired_while_suspended(submitted, lena, gwen, time_machine):
     version = approve_fully(submitted, lena, gwen)
     services.suspend(actor=gwen, version=version, reason="audit")
-    backdate_expiry(version)
+    move_past_expiry(time_machine, version)
     with pytest.raises(Conflict, match="expiry date"):
         services.reinstate(actor=gwen, version=version)
 
@@ -330,12 +329,12 @@ def test_an_approved_manifest_is_frozen(alice, submitted, lena, gwen):
         registry_services.update_manifest(actor=alice, version=submitted, data={"max_synthetic_ratio": 0.9})
 
 
-# The scorecard gate (issue 7 provides scorecard.services.failing_letters)
+# The scorecard gate
 
 def test_a_failing_scorecard_blocks_approval(submitted, lena, gwen, monkeypatch):
-    from governance import selectors
+    from scorecard import services as scorecard_services
 
-    monkeypatch.setattr(selectors, "scorecard_function", lambda name: (lambda v, use: ["A", "F"]))
+    monkeypatch.setattr(scorecard_services, "failing_letters", lambda v, use: ["A", "F"])
     approve_fully(submitted, lena, gwen)
     assert state(submitted) == VersionState.IN_REVIEW
     with pytest.raises(Conflict, match="CAREFUL letter\\(s\\) A, F"):

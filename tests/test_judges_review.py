@@ -12,12 +12,14 @@ from registry.models import DatasetVersion
 from registry.errors import Conflict
 from scorecard.checks import Status
 
+from .factories import WORKFLOW_EVIDENCE
+from .scorecard_helpers import set_policy
 from .factories import make_user
 from .test_judges_upload import agreeing, generator, gwen, judged_version, upload, version  # noqa: F401 (fixtures)
 from .test_governance_workflow import _race, requires_postgres
 from .test_training_mix import approve_version
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 def item_of(version, ordinal, reason=ReviewReason.DISAGREEMENT):
@@ -85,6 +87,7 @@ def test_a_decision_changes_only_by_an_explicit_override_with_history(gwen, queu
 
 
 def test_open_disagreements_block_approval_and_approved_versions_refuse_decisions(gwen, queued):
+    set_policy(checks={**WORKFLOW_EVIDENCE, "F.judges_resolved": {}})
     with pytest.raises(AssertionError):
         approve_version(queued)  # the scorecard's F fails: F.judges_resolved
     from governance.selectors import failing_letters

@@ -17,7 +17,7 @@ from registry.errors import Conflict
 from .factories import make_user
 from .test_training_mix import approve_version, synthetic_version
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 JUDGES = ["rubric-llm", "classifier"]
 

@@ -9,7 +9,7 @@ from registry.models import DatasetVersion, Example, IngestionStatus
 
 from .lineage_helpers import build_lineage_world, ingest, synthetic_row, write_jsonl
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 INSERT = """INSERT INTO registry_example (version_id, ordinal, text, content_hash, dup_rank, label, origin,
     generator_id, prompt_template_id, prompt_hash, seed_example_id, seed_external_id, sampling_params, intended_use,

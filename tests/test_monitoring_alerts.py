@@ -4,14 +4,16 @@ review, and resolving regenerates or retires the version. Coverage monitors
 fail cheaply (no Evidently), so they drive these tests."""
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from governance.models import Notice, NoticeKind
 from monitoring import services
 from monitoring.models import Alert, AlertStatus
-from registry.choices import VersionState
+from registry.choices import Role, VersionState
 from registry.errors import Conflict
 
+from .factories import make_user
 from .monitoring_helpers import blobs, make_coverage_monitor, run_now
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +26,7 @@ def _fail(actor, monitor, capture, seed):
 
 def test_alert_lifecycle_open_attach_regenerate_then_retire(alice, bob, tenant_a, version_a,
                                                             django_capture_on_commit_callbacks):
+    gwen = make_user("gwen", tenant=tenant_a, roles=[Role.GOVERNANCE_REVIEWER])
     alice.email = "alice@example.com"
     alice.save()
     monitor = make_coverage_monitor(alice, tenant_a, version_a)
@@ -42,7 +45,9 @@ def test_alert_lifecycle_open_attach_regenerate_then_retire(alice, bob, tenant_a
     assert second.alert == alert and alert.failing_runs == 2
     assert Alert.objects.filter(monitor=monitor).count() == 1 and len(mail.outbox) == 1  # no flood
 
-    services.acknowledge_alert(actor=alice, alert=alert, note="looking")
+    with pytest.raises(PermissionDenied, match="Only governance reviewers"):
+        services.acknowledge_alert(actor=alice, alert=alert, note="looking")
+    services.acknowledge_alert(actor=gwen, alert=alert, note="looking")
     services.assign_alert(actor=alice, alert=alert, assignee=bob)
     with pytest.raises(Exception, match="note"):
         services.resolve_alert(actor=alice, alert=alert, resolution="other", note="")
@@ -51,7 +56,7 @@ def test_alert_lifecycle_open_attach_regenerate_then_retire(alice, bob, tenant_a
     assert resolved.status == AlertStatus.RESOLVED and not version_a.needs_review
     assert resolved.regenerated_version.number == 2 and resolved.regenerated_version.state == VersionState.DRAFT
     with pytest.raises(Conflict):
-        services.acknowledge_alert(actor=alice, alert=alert)
+        services.acknowledge_alert(actor=gwen, alert=alert)
 
     third = _fail(alice, monitor, capture, seed=12)
     assert third.alert != alert  # a new failure after resolution opens a new alert

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_user_opens_the_scorecard_and_expands_a_letter(browser_page, alice, tenant_a, tmp_path):
-    set_policy(alice, checks=CATALOG_EVIDENCE)
+    set_policy(checks=CATALOG_EVIDENCE)
     version = build_evidence(alice, tenant_a, tmp_path, max_synthetic_ratio=0.9).version
     page = browser_page
     login(page, "alice")

@@ -17,7 +17,7 @@ from scorecard.checks import CHECKS, Status
 from scorecard.models import ScorecardPolicy
 from scorecard.selectors import history
 
-from .factories import make_user, make_version
+from .factories import make_user, make_version, policy_admin
 from .scorecard_helpers import CATALOG_EVIDENCE, build_evidence, check, flagged_anchor, letters, set_policy
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ REQUIRED = {"C", "A", "R", "U", "L"}
 
 @pytest.fixture
 def evidence(alice, tenant_a, tmp_path):
-    set_policy(alice, checks=CATALOG_EVIDENCE, missing_blocks=True)
+    set_policy(checks=CATALOG_EVIDENCE)
     return build_evidence(alice, tenant_a, tmp_path)
 
 
@@ -100,23 +100,23 @@ def test_removing_one_piece_of_evidence_flips_exactly_its_letter(evidence, remov
 
 
 def test_no_examples_is_missing_lineage_evidence(alice, tenant_a, tmp_path):
-    set_policy(alice, checks=CATALOG_EVIDENCE)
+    set_policy(checks=CATALOG_EVIDENCE)
     version = build_evidence(alice, tenant_a, tmp_path, rows=0).version
     scorecard = services.compute_scorecard(version, "training")
     assert check(scorecard, "R.lineage_complete").status == Status.MISSING
     assert letters(scorecard)["R"] == "missing"
-    # This cell does not let missing evidence block.
-    assert scorecard.failing == []
+    # Evidence, not intention: missing evidence blocks like a failure, in every cell.
+    assert scorecard.failing == ["R"]
 
 
-def test_a_required_check_no_app_provides_is_missing_evidence_and_never_blocks(evidence, alice, monkeypatch):
+def test_a_required_check_no_app_provides_is_missing_evidence_and_blocks(evidence, alice, monkeypatch):
     monkeypatch.delitem(CHECKS, "F.cascade_ran", raising=False)
-    set_policy(alice, checks={**CATALOG_EVIDENCE, "F.cascade_ran": {}})
+    set_policy(checks={**CATALOG_EVIDENCE, "F.cascade_ran": {}})
     scorecard = services.compute_scorecard(evidence.version, "training")
     result = check(scorecard, "F.cascade_ran")
     assert (result.status, result.has_source) == (Status.MISSING, False)
     assert "no evidence source yet" in result.verdict.lower()
-    assert letters(scorecard)["F"] == "missing" and "F" not in scorecard.failing
+    assert letters(scorecard)["F"] == "missing" and "F" in scorecard.failing
 
 
 def test_suspended_and_retired_versions_fail_use_limits(evidence, alice, tenant_a):
@@ -160,13 +160,12 @@ def test_demo_needs_only_C_and_U(evidence):
 def test_high_harm_without_verifier_gets_the_strictest_cell(alice, tenant_a, tmp_path):
     strict = ScorecardPolicy.objects.get(use_cell="training", harm="high", cheap_verifier=False)
     lenient = ScorecardPolicy.objects.get(use_cell="training", harm="low", cheap_verifier=True)
-    assert strict.max_synthetic_ratio < lenient.max_synthetic_ratio and strict.missing_blocks
+    assert strict.max_synthetic_ratio < lenient.max_synthetic_ratio
     assert strict.checks["L.expiry_set"]["max_days"] < lenient.checks["L.expiry_set"]["max_days"]
     version = build_evidence(alice, tenant_a, tmp_path, rows=0, harm_if_wrong="high", max_synthetic_ratio=0.3).version
     scorecard = services.compute_scorecard(version, "training")
     assert check(scorecard, "A.ratio_cap_set").verdict == "Max synthetic ratio 0.3 exceeds this cell's cap of 0.2."
-    # Missing lineage evidence from a built source blocks in this cell.
-    assert "R" in scorecard.failing
+    assert "A" in scorecard.failing and "R" in scorecard.failing
 
 
 # Policies ------------------------------------------------------------------
@@ -176,7 +175,7 @@ def test_a_policy_edit_changes_the_verdict_and_is_in_history(evidence, alice):
     first, created = services.record_snapshot(version, "training")
     assert created and first.failing == []
     assert services.record_snapshot(version, "training") == (first, False)
-    policy = set_policy(alice, checks={**CATALOG_EVIDENCE, "A.ratio_cap_set": {"max_ratio": 0.1}})
+    policy = set_policy(checks={**CATALOG_EVIDENCE, "A.ratio_cap_set": {"max_ratio": 0.1}})
     scorecard = services.compute_scorecard(version, "training")
     assert scorecard.failing == ["A"] and "cap of 0.1" in check(scorecard, "A.ratio_cap_set").verdict
     second, created = services.record_snapshot(version, "training")
@@ -185,16 +184,16 @@ def test_a_policy_edit_changes_the_verdict_and_is_in_history(evidence, alice):
     assert newest == second and newest.changed == ["A"] and newest.policy_changed
     assert older == first
     edits = policy.history.order_by("-history_date")
-    assert edits[0].history_user == alice and edits[0].checks["A.ratio_cap_set"] == {"max_ratio": 0.1}
+    assert edits[0].history_user == policy_admin() and edits[0].checks["A.ratio_cap_set"] == {"max_ratio": 0.1}
 
 
-def test_unknown_check_codes_in_a_policy_are_refused_by_name(alice):
+def test_unknown_check_codes_in_a_policy_are_refused_by_name(db):
     policy = ScorecardPolicy.objects.get(use_cell="demo", harm="low", cheap_verifier=True)
     with pytest.raises(ValidationError) as refused:
-        services.update_policy(actor=alice, policy=policy, checks={"C.purpose_worksheet": {}, "Z.vibes_ok": {}})
+        services.update_policy(actor=policy_admin(), policy=policy, checks={"C.purpose_worksheet": {}, "Z.vibes_ok": {}})
     assert "Z.vibes_ok" in str(refused.value.message_dict["checks"])
     with pytest.raises(ValidationError) as refused:
-        services.update_policy(actor=alice, policy=policy, checks={"C.purpose_worksheet": 0.5})
+        services.update_policy(actor=policy_admin(), policy=policy, checks={"C.purpose_worksheet": 0.5})
     assert "must be a JSON object" in str(refused.value.message_dict["checks"])
     policy.refresh_from_db()
     assert "Z.vibes_ok" not in policy.checks
@@ -212,7 +211,7 @@ def test_the_shipped_policy_covers_every_cell_with_known_codes():
 
 # Governance refuses approval and use while a letter blocks ------------------
 
-def test_governance_refuses_approval_and_use_citing_the_failing_letter(alice, tenant_a, dataset_a):
+def test_governance_refuses_approval_and_use_citing_the_failing_letter(alice, tenant_a, dataset_a, workflow_policy):
     from registry.errors import Conflict
 
     version = make_version(alice, dataset_a, max_synthetic_ratio=0.9)
@@ -223,7 +222,7 @@ def test_governance_refuses_approval_and_use_citing_the_failing_letter(alice, te
     governance.sign_off(actor=gwen, version=version, role=Role.GOVERNANCE_REVIEWER, decision=Decision.APPROVE)
     version.refresh_from_db()
     assert version.state == "in_review"
-    with pytest.raises(Conflict, match="CAREFUL letter\\(s\\) A fail"):
+    with pytest.raises(Conflict, match="CAREFUL letter\\(s\\) A do not pass"):
         governance.approve(actor=gwen, version=version)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def evidence(alice, tenant_a, tmp_path):
-    set_policy(alice, checks=CATALOG_EVIDENCE)
+    set_policy(checks=CATALOG_EVIDENCE)
     return build_evidence(alice, tenant_a, tmp_path)
 
 

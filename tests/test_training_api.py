@@ -7,7 +7,7 @@ from training.models import JobStatus, MixBuild, TrainingMix
 from .test_training_isolation import EVAL_TEXTS
 from .test_training_mix import eval_version, generator, pools, real_version, synthetic_version, texts  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 @pytest.fixture

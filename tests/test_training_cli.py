@@ -9,7 +9,7 @@ from training.models import LeakageScan, TrainingMix
 from .test_training_isolation import EVAL_TEXTS
 from .test_training_mix import eval_version, generator, pools, synthetic_version  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 def test_build_mix_prints_the_ratio_and_hash(alice, tenant_a, pools, capsys):

@@ -12,7 +12,7 @@ from training.models import AuditEntry, EvaluationSet, JobStatus, LeakKind
 from .factories import make_dataset, make_version
 from .test_training_mix import add_examples, eval_version, family, generator, synthetic_version  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 EVAL_TEXTS = [
     ("I want all my personal data erased under GDPR article seventeen right now please", "gdpr_erasure"),

@@ -20,7 +20,7 @@ from training.models import AuditEntry, MixExample, TrainingMix
 
 from .factories import make_dataset, make_version
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
 
 def add_examples(version, rows, *, generator=None):

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance import services as governance
+from registry import permissions
 
 from . import exports, selectors, services
 from .serializers import (
@@ -78,7 +79,7 @@ class LeakageScanViewSet(ReadCreateViewSet):
     def pairs(self, request, pk=None):
         """The leaks found, pair by pair."""
         page = self.paginate_queryset(selectors.scan_pairs(self.get_object()))
-        return self.get_paginated_response(LeakagePairSerializer(page, many=True).data)
+        return self.get_paginated_response(LeakagePairSerializer(page, many=True, context=self.get_serializer_context()).data)
 
 
 class ProvenanceCheckViewSet(ReadCreateViewSet):
@@ -126,6 +127,14 @@ class TrainingMixViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return selectors.mixes(self.request.user)
 
+    def exportable_mix(self):
+        """Training data leaves the registry unmasked (masking would corrupt it), so
+        only those who may read raw content take it out: viewers get 403."""
+        mix = self.get_object()
+        permissions.require(self.request.user, "export", mix,
+                            message="Only contributors and reviewers of the tenant export training data.")
+        return mix
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def manifest(self, request, pk=None):
@@ -137,7 +146,7 @@ class TrainingMixViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"])
     def jsonl(self, request, pk=None):
         """Every selected example with its lineage, one JSON object per line (streamed)."""
-        mix = self.get_object()
+        mix = self.exportable_mix()
         governance.record_export(actor=request.user, tenants=[mix.tenant], kind="mix.jsonl", object_label=mix)
         return _download(exports.jsonl_lines(mix), "application/x-ndjson", f"{mix.name}.jsonl")
 
@@ -145,6 +154,6 @@ class TrainingMixViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"])
     def parquet(self, request, pk=None):
         """The same rows as Parquet, one row group per 5,000 rows (streamed)."""
-        mix = self.get_object()
+        mix = self.exportable_mix()
         governance.record_export(actor=request.user, tenants=[mix.tenant], kind="mix.parquet", object_label=mix)
         return _download(exports.parquet_chunks(mix), "application/vnd.apache.parquet", f"{mix.name}.parquet")

@@ -3,7 +3,7 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
-from registry.api.fields import ScopedSlugRelatedField
+from registry.api.fields import MaskedTextField, ScopedSlugRelatedField
 from registry.models import DatasetVersion, Tenant
 
 from .models import (
@@ -119,8 +119,8 @@ class LeakageScanCreateSerializer(serializers.Serializer):
 class LeakagePairSerializer(serializers.ModelSerializer):
     # A plain string in the schema: an enum named "kind" would collide with the dataset kind.
     kind = serializers.CharField(read_only=True, help_text="exact, near or seed")
-    eval_text = serializers.CharField(source="eval_example.text", read_only=True)
-    training_text = serializers.CharField(source="training_example.text", read_only=True)
+    eval_text = MaskedTextField(source="eval_example.text", tenant="eval_example.version.dataset.tenant_id")
+    training_text = MaskedTextField(source="training_example.text", tenant="training_example.version.dataset.tenant_id")
     training_version = serializers.IntegerField(source="training_example.version_id", read_only=True)
 
     class Meta:

@@ -16,7 +16,8 @@ from governance.selectors import use_denials
 from registry.choices import DatasetKind, Origin, Use, VersionState
 from registry.errors import Conflict
 from registry.models import DatasetVersion, Example
-from registry.services import require_writable_tenant, save_with_history
+from registry import permissions
+from registry.services import save_with_history
 
 from . import leakage, mixing, selectors
 from .models import (
@@ -51,7 +52,7 @@ def _visible_versions(actor, field, version_ids):
 
 @transaction.atomic
 def create_model_family(*, actor, tenant, name, description=""):
-    require_writable_tenant(actor, tenant, "write")
+    permissions.require(actor, "add", ModelFamily, tenant=tenant)
     if ModelFamily.objects.filter(tenant=tenant, name=name).exists():
         raise ValidationError({"name": f"Model family '{name}' already exists in {tenant.slug}."})
     family = ModelFamily(tenant=tenant, name=name, description=description, created_by=actor)
@@ -86,10 +87,9 @@ def designate_evaluation_set(*, actor, family, version):
     """Make ``version`` the evaluation set of ``family`` and flag its rows
     eval_exclusion + never_train_on (a bulk UPDATE, audited here)."""
     family = ModelFamily.objects.select_for_update().get(pk=family.pk)
-    require_writable_tenant(actor, family.tenant, "write")
+    permissions.require(actor, "add", EvaluationSet, tenant=family.tenant)
     (version,) = _visible_versions(actor, "version", [version])
-    if not DatasetVersion.objects.writable_by(actor).filter(pk=version.pk).exists():
-        raise PermissionDenied(f"You may not flag the rows of {version}.")
+    permissions.require(actor, "flag_rows", version, message=f"You may not flag the rows of {version}.")
     problems = _eval_set_problems(version)
     if problems:
         raise ValidationError({"version": f"{version} cannot be an evaluation set: {'; '.join(problems)}."})
@@ -125,7 +125,7 @@ def _check_candidates(evaluation_set, candidates):
 def request_leakage_scan(*, actor, evaluation_set, candidates, params=None, enqueue=True):
     """Record a queued scan; the worker (or the CLI, with enqueue=False) runs it."""
     with transaction.atomic():
-        require_writable_tenant(actor, evaluation_set.family.tenant, "write")
+        permissions.require(actor, "add", LeakageScan, tenant=evaluation_set.family.tenant)
         candidates = _visible_versions(actor, "candidates", candidates)
         _check_candidates(evaluation_set, candidates)
         unknown = sorted(set(params or {}) - set(leakage.DEFAULT_PARAMS))
@@ -213,7 +213,7 @@ def check_generator_provenance(*, actor, evaluation_set, candidates=()):
     red-team cell), nor share a generator with the family's training data:
     ``candidates`` plus every version the family's mixes used."""
     family = evaluation_set.family
-    require_writable_tenant(actor, family.tenant, "write")
+    permissions.require(actor, "add", GeneratorProvenanceCheck, tenant=family.tenant)
     candidates = _visible_versions(actor, "candidates", candidates)
     if any(v.pk == evaluation_set.version_id for v in candidates):
         raise ValidationError({"candidates": "The evaluation version cannot be its own training candidate."})
@@ -325,7 +325,7 @@ def _mix_manifest(*, tenant, family, name, purpose, seed, actor, components, poo
 def build_training_mix(*, actor, tenant, family, name, components, seed=0, purpose=""):
     """Build a ratio-capped mix from approved versions, or refuse with every
     reason and leave nothing behind."""
-    require_writable_tenant(actor, tenant, "write")
+    permissions.require(actor, "add", TrainingMix, tenant=tenant)
     if family.tenant_id != tenant.pk:
         raise ValidationError({"family": f"Model family '{family}' belongs to another tenant."})
     if not name:
@@ -398,7 +398,7 @@ def _record_mix(*, actor, tenant, family, name, purpose, seed, manifest, compone
 
 def request_mix_build(*, actor, tenant, params):
     """Queue a mix build for the worker; the build's row shows its status."""
-    require_writable_tenant(actor, tenant, "write")
+    permissions.require(actor, "add", MixBuild, tenant=tenant)
     with transaction.atomic():
         build = MixBuild.objects.create(tenant=tenant, requested_by=actor, params=params)
         from .tasks import build_mix_task

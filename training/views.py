@@ -4,6 +4,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from gates.masking import ContentMask
+
 from . import charts, selectors
 
 
@@ -38,6 +40,10 @@ def family_detail(request, pk):
 def scan_detail(request, pk):
     scan = get_object_or_404(selectors.scans(request.user), pk=pk)
     pairs = Paginator(selectors.scan_pairs(scan), 100).get_page(request.GET.get("page"))
+    mask = ContentMask(request.user)
+    for pair in pairs:
+        pair.eval_text = mask.text(pair.eval_example.text, pair.eval_example.version.dataset.tenant_id)
+        pair.training_text = mask.text(pair.training_example.text, pair.training_example.version.dataset.tenant_id)
     return render(request, "training/scan_detail.html", {"scan": scan, "pairs": pairs})
 
 

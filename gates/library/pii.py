@@ -129,6 +129,31 @@ def _digit_run(min_digits):
     return Detector((pattern,), str, "a digit run")
 
 
+# What pages mask for readers without raw access: every detector, customer-id-like
+# tokens and long digit runs (account numbers), as the anchor scan collects them.
+SPAN_DETECTORS = {**DETECTORS, "customer_id": CUSTOMER, "digit_run": _digit_run(6)}
+
+
+def pii_spans(text):
+    """(start, end, detector) of every PII match in ``text``, overlaps merged into
+    the earliest, longest one. Reserved example domains are not personal data."""
+    found = []
+    for name, detector in SPAN_DETECTORS.items():
+        if detector.needs and detector.needs not in text:
+            continue
+        for pattern in detector.patterns:
+            for match in pattern.finditer(text):
+                value = match.group()
+                if detector.canonical(value) and not (name == "email" and EXAMPLE_DOMAINS.search(value)):
+                    found.append((match.start(), match.end(), name))
+    spans = []
+    for start, end, name in sorted(found, key=lambda span: (span[0], -span[1])):
+        if spans and start < spans[-1][1]:
+            continue
+        spans.append((start, end, name))
+    return spans
+
+
 def mask(value):
     """Enough to recognise a hit in the reject set, not to recover it."""
     if "@" in value:

@@ -1,6 +1,9 @@
 import math
+import operator
 
 from rest_framework import serializers
+
+from gates.masking import content_mask, mask_data
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -37,3 +40,28 @@ class ScopedSlugRelatedField(serializers.SlugRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return self.scope(request.user) if request else self.queryset.none()
+
+
+class _MaskedContent:
+    """Example content as the reader may see it: PII masked (gates.masking)
+    unless they read raw content in its tenant. ``tenant`` is the dotted path
+    from the serialized object to its tenant's id."""
+
+    def __init__(self, *, tenant, **kwargs):
+        self.tenant_path = tenant
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        mask = content_mask(self.context)
+        if mask is not None and mask.raw_for(operator.attrgetter(self.tenant_path)(instance)):
+            return value
+        return mask_data(value)
+
+
+class MaskedTextField(_MaskedContent, serializers.CharField):
+    pass
+
+
+class MaskedDataField(_MaskedContent, serializers.JSONField):
+    pass

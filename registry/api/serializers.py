@@ -8,7 +8,7 @@ from registry.models import (
     Dataset, DatasetVersion, Example, Generator, IngestionFormat, IngestionJob, Manifest, PromptTemplate, Tenant,
 )
 
-from .fields import FiniteFloatField, ScopedSlugRelatedField
+from .fields import FiniteFloatField, MaskedDataField, MaskedTextField, ScopedSlugRelatedField
 
 
 class TenantSerializer(serializers.ModelSerializer):
@@ -129,6 +129,8 @@ class PromptTemplateSerializer(serializers.ModelSerializer):
 
 class ExampleSerializer(serializers.ModelSerializer):
     version = serializers.PrimaryKeyRelatedField(read_only=True)
+    text = MaskedTextField(tenant="version.dataset.tenant_id")
+    data = MaskedDataField(tenant="version.dataset.tenant_id", allow_null=True)
     generator = serializers.StringRelatedField(allow_null=True)
     prompt_template = serializers.StringRelatedField(allow_null=True)
 
@@ -144,6 +146,8 @@ class ExampleSerializer(serializers.ModelSerializer):
 
 class SeedExampleSerializer(serializers.ModelSerializer):
     version = serializers.StringRelatedField()
+    text = MaskedTextField(tenant="version.dataset.tenant_id")
+    data = MaskedDataField(tenant="version.dataset.tenant_id", allow_null=True)
 
     class Meta:
         model = Example

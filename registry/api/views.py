@@ -9,7 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from registry import selectors, services
+from gates.masking import masked_diff
+from registry import permissions, selectors, services
 from registry.diff import version_diff
 from registry.filters import DatasetFilter, ExampleFilter, VersionFilter
 from registry.models import DatasetVersion, Generator, PromptTemplate, Tenant
@@ -148,7 +149,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                    else selectors.previous_version(request.user, version))
         except (ValueError, DatasetVersion.DoesNotExist):
             raise ValidationError({"against": "No such version in your scope."})
-        return Response(version_diff(old, version))
+        return Response(masked_diff(version_diff(old, version), permissions.can(request.user, "view_raw", version)))
 
 
 class GeneratorViewSet(

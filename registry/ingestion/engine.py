@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from registry import audit
 from registry.choices import Modality, Origin
 from registry.errors import Conflict
 from registry.models import DatasetVersion, Example, IngestionJob, IngestionStatus, VersionLineage
@@ -171,6 +172,8 @@ def _finish(job, version, tally, written, duplicates):
     job.finished_at = timezone.now()
     job._history_user = job.created_by
     job.save()
+    audit.record(actor=job.created_by, action="ingestion.succeeded", obj=job, tenant=version.dataset.tenant,
+                 detail=f"{job.file_name}: {written} row(s) into {version}", data={"file_sha256": job.file_sha256})
 
 
 def _first_ordinal(version):
