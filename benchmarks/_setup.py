@@ -107,6 +107,11 @@ def summary(samples):
     return {"p50": statistics.median(samples), "p95": percentile(samples, 95), "n": len(samples)}
 
 
+def p95_seconds(fn, requests):
+    """One latency round for ``alternate``: the p95 of ``requests`` calls, in seconds."""
+    return percentile(timed(fn, requests), 95) / 1000
+
+
 # Scratch catalog data, written directly (not through the approval workflow):
 # the one place to adapt when approval's rules change. What a benchmark times is
 # still the product's own code path.
