@@ -1,6 +1,7 @@
 """Drift-run speed: the registry's monitor run against raw Evidently.
 
-    nice .venv/bin/python benchmarks/drift.py [--rows 100000] [--columns 20] [--large 1000000] [--sample 100000]
+    nice .venv/bin/python benchmarks/drift.py [--rows 100000] [--columns 20] [--large 1000000] [--sample 100000] [--repeats 3]
+    .venv/bin/python benchmarks/drift.py --smoke
 
 1. Raw Evidently: ``Report([DataDriftPreset()]).run(current, reference)`` on
    in-memory frames (Evidently already imported).
@@ -12,7 +13,8 @@
    monitor samples each side to ``--sample`` rows (seeded) before Evidently.
 
 Each measurement runs in a forked child, so its peak memory (max RSS) is its
-own; figures are seconds and the registry / raw ratio.
+own; raw and registry runs alternate, ``--repeats`` rounds; figures are the
+median seconds with their spread and the per-round registry / raw ratio.
 """
 import argparse
 import datetime
@@ -23,8 +25,8 @@ import resource
 import time
 
 import numpy as np
+from _setup import add_common_arguments, alternate, ratios, repeats, scratch_database, spread
 import pandas as pd
-from _setup import scratch_database
 
 NUMERIC_SHARE = 0.7
 
@@ -111,29 +113,44 @@ def main():
     parser.add_argument("--columns", type=int, default=20)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=2)
+    add_common_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.columns, args.large, args.sample = 2000, 4, 4000, 1000
     teardown = scratch_database()
     try:
         import evidently  # noqa: F401  (imported once, before any timing: both sides start warm)
 
         reference, current = frames(args.rows, args.columns, seed=1)
         monitor, end = setup_monitor(reference, current)
-        raw = [in_child(lambda: raw_evidently(reference, current)) for _ in range(args.repeat)]
-        ours = [in_child(lambda i=i: registry_run(monitor, end + datetime.timedelta(minutes=i)))
-                for i in range(args.repeat)]
-        raw_s, ours_s = min(s for s, _ in raw), min(s for s, _ in ours)
+        peaks = {"raw": [], "registry": []}
+
+        def measured(name, fn):
+            seconds, peak = in_child(fn)
+            peaks[name].append(peak)
+            return seconds
+
+        runs = iter(range(10_000))  # each registry run is for a new scheduled time
+        samples = alternate({
+            "raw": lambda: measured("raw", lambda: raw_evidently(reference, current)),
+            "registry": lambda: measured("registry", lambda i=next(runs): registry_run(
+                monitor, end + datetime.timedelta(minutes=i))),
+        }, repeats(args))
         print(f"{args.rows:,} rows x {args.columns} columns per side")
-        print(f"raw Evidently        {raw_s:7.2f} s  peak {max(m for _, m in raw):6.0f} MB")
-        print(f"registry run         {ours_s:7.2f} s  peak {max(m for _, m in ours):6.0f} MB  "
-              f"ratio {ours_s / raw_s:.2f}x (target <= 1.3x)")
+        print(f"raw Evidently        {spread(samples['raw'])}  peak {max(peaks['raw']):6.0f} MB")
+        print(f"registry run         {spread(samples['registry'])}  peak {max(peaks['registry']):6.0f} MB")
+        print(f"ratio registry / raw {ratios(samples['registry'], samples['raw'])} (target <= 1.3x)")
         del reference, current
         if args.large:
             big_reference, big_current = frames(args.large, args.columns, seed=2)
             big, big_end = setup_monitor(big_reference, big_current, sample_rows=args.sample, name="bench-large")
             del big_reference, big_current
-            seconds, peak = in_child(lambda: registry_run(big, big_end))
-            print(f"sampled run          {seconds:7.2f} s  peak {peak:6.0f} MB  "
+            big_runs, big_peaks = [], []
+            for i in range(repeats(args)):
+                seconds, peak = in_child(lambda i=i: registry_run(big, big_end + datetime.timedelta(minutes=i)))
+                big_runs.append(seconds)
+                big_peaks.append(peak)
+            print(f"sampled run          {spread(big_runs)}  peak {max(big_peaks):6.0f} MB  "
                   f"({args.large:,} rows per side sampled to {args.sample:,}; target <= 15 s)")
     finally:
         teardown()

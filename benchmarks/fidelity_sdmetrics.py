@@ -4,9 +4,11 @@ sdmetrics is not a project dependency: point --sdmetrics-python at an interprete
 it (a scratch virtualenv); the reference runs there in a subprocess on the same seeded tables.
 
     python -m venv /tmp/sdm && /tmp/sdm/bin/pip install sdmetrics==0.32.0
-    .venv/bin/python benchmarks/fidelity_sdmetrics.py --sdmetrics-python /tmp/sdm/bin/python
+    .venv/bin/python benchmarks/fidelity_sdmetrics.py --sdmetrics-python /tmp/sdm/bin/python [--repeats 3]
+    .venv/bin/python benchmarks/fidelity_sdmetrics.py --smoke
 
 Without it, only the registry side runs (its timings and headline figures).
+The two sides alternate, ``--repeats`` rounds; times are medians with spread.
 """
 import argparse
 import json
@@ -14,11 +16,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _setup import add_common_arguments, alternate, ratios, repeats, spread  # noqa: E402
 
 from gates.base import Rows  # noqa: E402
 from gates.fidelity import evaluate  # noqa: E402
@@ -95,31 +97,46 @@ def main():
     parser.add_argument("--rows", type=int, default=5000, help="real rows; synthetic rows are 70%% of it")
     parser.add_argument("--sdmetrics-python", help="an interpreter with sdmetrics installed")
     parser.add_argument("--seed", type=int, default=11)
+    add_common_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.rows = 300
     rng = np.random.default_rng(args.seed)
     real, synthetic = table(args.rows, 0, rng), table(int(args.rows * 0.7), 2, rng)
-    start = time.perf_counter()
-    report = evaluate(rows_of(synthetic), rows_of(real), "tabular", seed=args.seed)
-    ours_seconds = time.perf_counter() - start
-    ours = registry_figures(report)
+    reports, references = [], []
+
+    def ours():
+        reports.append(evaluate(rows_of(synthetic), rows_of(real), "tabular", seed=args.seed))
+
+    def theirs():
+        out = subprocess.run([args.sdmetrics_python, "-c", REFERENCE, data_path, json.dumps(METADATA)],
+                             capture_output=True, text=True, check=True)
+        references.append(json.loads(out.stdout))
+        return references[-1]["seconds"]  # sdmetrics' own time, without interpreter start-up
+
+    runs = {"registry": ours}
+    if args.sdmetrics_python:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump({"real": real, "synthetic": synthetic}, handle)
+        data_path = handle.name
+        runs["sdmetrics"] = theirs
+    samples = alternate(runs, repeats(args))
+    report = reports[-1]
+    ours_figures = registry_figures(report)
     print(f"{len(real):,} real / {len(synthetic):,} synthetic rows, 5 columns")
-    print(f"registry evaluate(): {ours_seconds:.2f} s (includes the DCR privacy check sdmetrics' report lacks)")
+    print(f"registry evaluate(): {spread(samples['registry'])} (includes the DCR privacy check sdmetrics' report lacks)")
     if not args.sdmetrics_python:
         print(json.dumps(report["summary"], indent=1))
         return
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({"real": real, "synthetic": synthetic}, handle)
-    out = subprocess.run([args.sdmetrics_python, "-c", REFERENCE, handle.name, json.dumps(METADATA)],
-                         capture_output=True, text=True, check=True)
-    os.unlink(handle.name)
-    reference = json.loads(out.stdout)
+    os.unlink(data_path)
+    reference = references[-1]
+    print(f"sdmetrics QualityReport: {spread(samples['sdmetrics'])} · ratio registry / sdmetrics "
+          f"{ratios(samples['registry'], samples['sdmetrics'])}\n")
     theirs = reference["figures"]
     worst = 0.0
-    print(f"sdmetrics QualityReport: {reference['seconds']:.2f} s · ratio registry / sdmetrics "
-          f"{ours_seconds / reference['seconds']:.2f}×\n")
     print(f"{'figure':26s} {'registry':>10s} {'sdmetrics':>10s} {'|diff|':>9s}")
     for key in sorted(theirs):
-        mine, ref = ours.get(key), theirs[key]
+        mine, ref = ours_figures.get(key), theirs[key]
         if (mine is None) != (ref is None):
             print(f"{key:26s} {mine!s:>10s} {ref!s:>10s}  MISMATCH")
             worst = float("inf")

@@ -1,22 +1,28 @@
 """Lineage ingestion throughput, memory and version-diff time.
 
-    python benchmarks/ingest.py 20000
+    python benchmarks/ingest.py 20000 [--repeats 3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/careful_bench_lineage nice python benchmarks/ingest.py 1000000
+    python benchmarks/ingest.py --smoke
 
-Generates a JSON Lines file of N synthetic rows with full lineage and registers
-it through the product's own path (services.register_examples_file +
-run_ingestion: parse, validate, normalize, hash, COPY / staged INSERT, stored
-aggregates, audit job). In the same run, on the same database, it times
-baselines fed from the same file (read, json.loads, sha256 of the text):
+Generates a JSON Lines file of N synthetic rows with full lineage and times the
+product's user path: ``manage.py ingest_examples`` (the file's SHA-256, the job,
+parse, validate, normalize, hash, COPY / staged INSERT, stored aggregates,
+audit), each round into a fresh draft version. Baselines, alternating with it:
 
-  PostgreSQL  (a) raw psycopg COPY into a scratch table with registry_example's
-              columns, indexes, CHECK/UNIQUE constraints and foreign keys;
-  SQLite      (a) raw executemany into such a table, in one transaction;
-  both        (b) Django bulk_create of Example objects in batches of 5,000.
+  PostgreSQL  raw psycopg COPY of the same rows, pre-serialized to COPY text
+              before the clock starts, into a scratch table with only what
+              the product's table needs: its columns, primary key, CHECK and
+              UNIQUE constraints, foreign keys, remaining indexes and the
+              frozen-version trigger;
+  SQLite      raw executemany of the same pre-built tuples into such a table;
+  both        Django bulk_create of Example objects (parse + hash included).
 
 Peak RSS (resource.getrusage) is read after an N/10 ingestion and after the
-N ingestion: flat means streaming. Finally it times the diff of two N-row
-versions (90% shared content) after VACUUM ANALYZE (PostgreSQL) / ANALYZE.
+N ingestions: flat means streaming. ``--immediate-fks`` makes the examples'
+foreign keys NOT DEFERRABLE first (the measurement behind keeping them
+deferred). Finally it times the diff of two N-row versions (90% shared
+content) after VACUUM ANALYZE (PostgreSQL) / ANALYZE, and EXPLAINs the
+leakage scan's exact join (served by UNIQUE (version, content_hash, dup_rank)).
 """
 import argparse
 import hashlib
@@ -27,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import scratch_database
+from _setup import add_common_arguments, alternate, ratios, repeats, scratch_database, spread
 
 LABELS = ["gdpr_erasure", "chargeback_dispute", "regulator_complaint", "data_access_request", "account_takeover",
           "sanctions_kyc"]
@@ -75,26 +81,33 @@ def world():
 
 
 def product(user, version, path):
-    from registry import services
+    """The CLI, as a user runs it; returns its seconds."""
+    import io
 
-    job = services.register_examples_file(actor=user, version=version, path=path, source="benchmark")
+    from django.core.management import call_command
+
     start = time.perf_counter()
-    job = services.run_ingestion(job_id=job.pk)
+    call_command("ingest_examples", version.dataset.slug, str(version.number), str(path), actor=user.username,
+                 stdout=io.StringIO(), stderr=io.StringIO())
     elapsed = time.perf_counter() - start
-    assert job.status == "succeeded", job.errors[:5]
+    assert version.examples.exists()
     return elapsed
 
 
 def scratch_table(connection):
-    """bench_raw_example: registry_example's shape (no product triggers)."""
+    """bench_raw_example: registry_example as the product has it now (columns,
+    constraints, indexes; on PostgreSQL its foreign keys and frozen trigger)."""
     with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_raw_example")
         if connection.vendor == "postgresql":
             cursor.execute("CREATE TABLE bench_raw_example (LIKE registry_example INCLUDING ALL)")
-            for column, target in (("version_id", "registry_datasetversion"), ("generator_id", "registry_generator"),
-                                   ("prompt_template_id", "registry_prompttemplate"),
-                                   ("seed_example_id", "registry_example")):
-                cursor.execute(f"ALTER TABLE bench_raw_example ADD FOREIGN KEY ({column}) REFERENCES {target} (id) "
-                               "DEFERRABLE INITIALLY DEFERRED")
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'registry_example'::regclass "
+                "AND contype = 'f'")
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE bench_raw_example ADD {definition.replace('registry_example(', 'bench_raw_example(')}")
+            cursor.execute("CREATE TRIGGER bench_frozen_insert AFTER INSERT ON bench_raw_example REFERENCING NEW TABLE "
+                           "AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION registry_example_frozen_rows()")
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'registry_example' AND sql IS NOT NULL "
                            "AND type IN ('table', 'index')")
@@ -117,22 +130,43 @@ def raw_values(path, version_id, generator_id, template_id):
                row["intended_use"], False, False)
 
 
-def raw_load(connection, path, version_id, generator_id, template_id):
+def serialized_rows(connection, path, version_id, generator_id, template_id, out):
+    """The rows as the baseline loads them, built before its clock starts: COPY
+    text on PostgreSQL (what psycopg sends), in the file ``out`` so it does not
+    count in this process's memory; tuples in memory on SQLite."""
+    values = raw_values(path, version_id, generator_id, template_id)
+    if connection.vendor != "postgresql":
+        return list(values)
+    with open(out, "wb") as buffer, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE bench_serialize AS SELECT {', '.join(COLUMNS)} FROM bench_raw_example WITH NO DATA")
+        # psycopg formats rows exactly as a COPY FROM STDIN would send them; capture them by a COPY TO.
+        with cursor.cursor.copy(f"COPY bench_serialize ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        with cursor.cursor.copy(f"COPY bench_serialize ({', '.join(COLUMNS)}) TO STDOUT") as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        cursor.execute("DROP TABLE bench_serialize")
+    return out
+
+
+def raw_load(connection, serialized):
+    """The floor: one COPY (or executemany) of pre-serialized rows, in one transaction."""
     from django.db import transaction
 
     scratch_table(connection)
     start = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            values = raw_values(path, version_id, generator_id, template_id)
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY bench_raw_example ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
+                    with open(serialized, "rb") as stream:
+                        while chunk := stream.read(1 << 20):
+                            copy.write(chunk)
             else:
                 raw = connection.connection.cursor()
                 raw.executemany(f"INSERT INTO bench_raw_example ({', '.join(COLUMNS)}) "
-                                f"VALUES ({', '.join('?' * len(COLUMNS))})", values)
+                                f"VALUES ({', '.join('?' * len(COLUMNS))})", serialized)
     return time.perf_counter() - start
 
 
@@ -168,50 +202,86 @@ def time_diff(connection, old, new):
     return time.perf_counter() - start, diff["examples"]
 
 
+def explain_exact_join(connection, eval_version, candidates):
+    """The leakage scan's exact join (training.leakage): which index serves it."""
+    from training.leakage import EXAMPLE, JOINS
+    from training.models import LeakKind
+
+    ids = ", ".join(str(v.pk) for v in candidates)
+    prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(f"{prefix}SELECT e.id, t.id FROM {EXAMPLE} e JOIN {EXAMPLE} t ON {JOINS[LeakKind.EXACT]} "
+                       f"WHERE e.version_id = %s AND t.version_id IN ({ids})", [eval_version.pk])
+        return "\n".join("    " + " | ".join(str(c) for c in row if c is not None) for row in cursor.fetchall())
+
+
+def immediate_foreign_keys(connection):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'registry_example'::regclass AND contype = 'f'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE registry_example ALTER CONSTRAINT {name} NOT DEFERRABLE")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("n", type=int, nargs="?", default=20_000)
     parser.add_argument("--format", choices=["jsonl"], default="jsonl", help="Only JSON Lines is generated.")
+    parser.add_argument("--immediate-fks", action="store_true", help="PostgreSQL: make the FKs NOT DEFERRABLE first")
+    add_common_arguments(parser)
     args = parser.parse_args()
-    n = args.n
+    n = 2000 if args.smoke else args.n
     teardown = scratch_database()
     try:
         from django.db import connection
 
         from registry.models import VersionLineage
 
+        if args.immediate_fks:
+            immediate_foreign_keys(connection)
         user, dataset, generator, template, new_version = world()
         workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
         small, full, shifted = workdir / "small.jsonl", workdir / "full.jsonl", workdir / "shifted.jsonl"
         write_rows(small, max(n // 10, 1), shift=10 * n)
         write_rows(full, n)
         write_rows(shifted, n, shift=n // 10)  # shares 90% of full's content
-        print(f"{connection.vendor}, N = {n:,}; file {full.stat().st_size / 1e6:.0f} MB")
+        print(f"{connection.vendor}, N = {n:,}; file {full.stat().st_size / 1e6:.0f} MB"
+              + ("; foreign keys NOT DEFERRABLE" if args.immediate_fks else ""))
 
         product(user, new_version(), small)
         rss_small = peak_rss_mb()
-        version_a = new_version()
-        t_product = product(user, version_a, full)
+        scratch_table(connection)
+        serialized = serialized_rows(connection, full, new_version().pk, generator.pk, template.pk,
+                                     workdir / "serialized.copy")
+        versions = []
+
+        def ingest():
+            versions.append(new_version())
+            return product(user, versions[-1], full)
+
+        samples = alternate({"raw": lambda: raw_load(connection, serialized), "product": ingest,
+                             "bulk_create": lambda: bulk_create(full, new_version(), generator, template)},
+                            repeats(args))
         rss_full = peak_rss_mb()
-        t_raw = raw_load(connection, full, new_version().pk, generator.pk, template.pk)
         version_b = new_version()
-        t_bulk = bulk_create(shifted, version_b, generator, template)
+        bulk_create(shifted, version_b, generator, template)
         # bulk_create writes no aggregates; the diff reads them, so store B's like an ingestion would.
         VersionLineage.objects.create(version=version_b, total=n, synthetic=n, synthetic_complete=n)
-        t_diff, counts = time_diff(connection, version_a, version_b)
+        t_diff, counts = time_diff(connection, versions[0], version_b)
 
-        rate = lambda seconds: n / seconds  # noqa: E731
         baseline = "raw COPY" if connection.vendor == "postgresql" else "raw executemany"
-        print(f"product ingestion   {rate(t_product):>10,.0f} rows/s  ({t_product:.1f} s)")
-        print(f"{baseline:<19} {rate(t_raw):>10,.0f} rows/s  ({t_raw:.1f} s)")
-        print(f"bulk_create         {rate(t_bulk):>10,.0f} rows/s  ({t_bulk:.1f} s)")
-        print(f"ratio product / {baseline}: {t_raw / t_product:.2f}x   product / bulk_create: {t_bulk / t_product:.2f}x")
-        print(f"peak RSS after N/10 = {n // 10:,} rows: {rss_small:.0f} MB; after N = {n:,}: {rss_full:.0f} MB")
+        rate = lambda seconds: f"{n / sorted(seconds)[len(seconds) // 2]:>10,.0f} rows/s"  # noqa: E731
+        print(f"product (ingest_examples CLI)  {rate(samples['product'])}  {spread(samples['product'])}")
+        print(f"{baseline + ' (pre-serialized)':<30} {rate(samples['raw'])}  {spread(samples['raw'])}")
+        print(f"{'bulk_create':<30} {rate(samples['bulk_create'])}  {spread(samples['bulk_create'])}")
+        print(f"throughput product / {baseline}: {ratios(samples['raw'], samples['product'])}   "
+              f"product / bulk_create: {ratios(samples['bulk_create'], samples['product'])}")
+        print(f"peak RSS after N/10 = {max(n // 10, 1):,} rows: {rss_small:.0f} MB; after N = {n:,} "
+              f"x {repeats(args)}: {rss_full:.0f} MB")
         print(f"diff of two {n:,}-row versions: {t_diff:.2f} s ({counts['unchanged']:,} unchanged, "
               f"+{counts['added']:,} / -{counts['removed']:,})")
+        print("leakage exact join plan:\n" + explain_exact_join(connection, version_b, versions[:2]))
     finally:
         teardown()
-
 
 if __name__ == "__main__":
     main()

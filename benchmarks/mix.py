@@ -1,9 +1,13 @@
 """Training-mix build and leakage-scan speed.
 
-    python benchmarks/mix.py [--synthetic 1000000] [--real 100000] [--eval 10000] [--skip-scan]
+    python benchmarks/mix.py [--synthetic 1000000] [--real 100000] [--eval 10000] [--skip-scan] [--repeats 3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/careful_bench_training nice python benchmarks/mix.py
+    python benchmarks/mix.py --smoke
 
-Rows are written with raw COPY (PostgreSQL) or executemany (SQLite). Then:
+Rows are written with raw COPY (PostgreSQL) or executemany (SQLite); the
+versions are approved directly and the training cell's policy asks only for the
+catalog's evidence (benchmarks/_setup.py). Then, each product run alternating
+with its baseline, ``--repeats`` rounds, median and spread:
 1. the guard query alone (flagged rows of the components, partial index), with its plan;
 2. a whole mix build (guard, ratio cap 0.8, stratified downsampling, COPY of the
    selection, manifest) against the baseline "raw SELECT of the same rows +
@@ -15,7 +19,8 @@ import argparse
 import time
 
 import numpy as np
-from _setup import scratch_database
+from _setup import (add_common_arguments, alternate, approve_directly, catalog_evidence_policy, ratios, repeats,
+                    scratch_database, spread)
 
 LABELS = ["billing", "refund", "gdpr_erasure", "chargeback", "regulator", "closure", "shipping", "login"]
 LABEL_WEIGHTS = np.array([30, 25, 10, 8, 2, 10, 10, 5], dtype=float) / 100
@@ -38,11 +43,14 @@ def _labels(rng, n):
 
 
 def _setup_catalog(args):
+    import datetime
+
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
     from registry import services as registry_services
     from registry.choices import Role, Use
     from registry.models import Membership, Tenant
-
     from training import services
 
     user = get_user_model().objects.create_user("bench")
@@ -50,42 +58,25 @@ def _setup_catalog(args):
     for role in (Role.CONTRIBUTOR, Role.TENANT_ADMIN):
         Membership.objects.create(user=user, tenant=tenant, role=role)
     generator = registry_services.register_generator(actor=user, name="bench-llm", version="1")
+    catalog_evidence_policy()
+    expires_at = timezone.localdate() + datetime.timedelta(days=90)
 
     def version(slug, kind, **manifest):
         dataset = registry_services.create_dataset(actor=user, tenant=tenant, slug=slug, name=slug, kind=kind)
         data = {"intended_uses": [Use.TRAINING], "tenant_scope": [tenant], "purpose_gap": "benchmark",
-                "purpose_why_not_real": "benchmark", "purpose_success_criterion": "benchmark", **manifest}
+                "purpose_why_not_real": "benchmark", "purpose_success_criterion": "benchmark",
+                "expires_at": expires_at, **manifest}
         return registry_services.create_version(actor=user, dataset=dataset, manifest=data)
 
     versions = {
-        "synthetic": version("bench-synthetic", "synthetic", max_synthetic_ratio=0.8),
+        # The medium-harm training cell caps the synthetic share at 0.5.
+        "synthetic": version("bench-synthetic", "synthetic", max_synthetic_ratio=0.5),
         "real": version("bench-real", "real_holdout"),
         "eval": version("bench-eval", "real_holdout", use_cell=Use.EVALUATION, intended_uses=[Use.EVALUATION],
                         prohibited_uses=[Use.TRAINING]),
     }
     family = services.create_model_family(actor=user, tenant=tenant, name="bench-family")
     return user, tenant, family, generator, versions
-
-
-def _approve(versions, user, tenant):
-    """Through the governance workflow, after the rows are in (approved versions are frozen)."""
-    from django.contrib.auth import get_user_model
-    from governance import services as governance
-    from governance.models import Decision
-    from registry.choices import Role
-    from registry.models import DatasetVersion, Membership
-
-    signers = []
-    for role in (Role.LEGAL_REVIEWER, Role.GOVERNANCE_REVIEWER):
-        signer = get_user_model().objects.create_user(f"bench-{role}")
-        Membership.objects.create(user=signer, tenant=tenant, role=role)
-        signers.append((signer, role))
-    for version in versions.values():
-        governance.submit_for_review(actor=user, version=version)
-        for signer, role in signers:
-            governance.sign_off(actor=signer, version=version, role=role, decision=Decision.APPROVE)
-    fresh = DatasetVersion.objects.select_related("dataset", "manifest")
-    return {key: fresh.get(pk=version.pk) for key, version in versions.items()}
 
 
 COLUMNS = ("version_id", "ordinal", "text", "content_hash", "dup_rank", "label", "origin", "generator_id",
@@ -145,7 +136,8 @@ def populate(args):
         seeds[3 * k + 2] = eval_ids[2 * PLANTED + k]
     _copy_rows(_rows(versions["synthetic"].pk, synthetic_texts, _labels(rng, args.synthetic),
                      "synthetic", generator.pk, seeds))
-    versions = _approve(versions, user, tenant)
+    approved = approve_directly(list(versions.values()), tenant)
+    versions = {key: approved[version.pk] for key, version in versions.items()}
     evaluation_set = services.designate_evaluation_set(actor=user, family=family, version=versions["eval"])
     print(f"set-up: {args.synthetic + args.real + args.eval:,} rows in {time.perf_counter() - started:.1f} s")
     return user, tenant, family, versions, evaluation_set
@@ -171,13 +163,7 @@ def explain_guard(version_ids):
         return "\n".join("    " + " | ".join(str(c) for c in row if c is not None) for row in cursor.fetchall())
 
 
-def seconds(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-def bench_mix(user, tenant, family, versions):
+def bench_mix(user, tenant, family, versions, rounds):
     from django.db import connection
 
     from training import selectors, services
@@ -185,46 +171,57 @@ def bench_mix(user, tenant, family, versions):
 
     components = [versions["synthetic"], versions["real"]]
     ids = [v.pk for v in components]
-    guard_s, (rows, total) = seconds(lambda: selectors.flagged_rows(ids))
+    rows, total = selectors.flagged_rows(ids)
     assert total == 0, rows
-    print(f"guard query: {guard_s * 1000:.1f} ms (0 flagged rows among the components)")
     print(explain_guard(ids))
-    eval_guard_s, (_, flagged) = seconds(lambda: selectors.flagged_rows(ids + [versions["eval"].pk]))
-    print(f"guard query with the eval set among the components: {eval_guard_s * 1000:.1f} ms ({flagged:,} flagged)")
+    guard = alternate({
+        "guard": lambda: selectors.flagged_rows(ids) and None,
+        "guard with the eval set": lambda: selectors.flagged_rows(ids + [versions["eval"].pk]) and None,
+    }, max(rounds, 5))
+    print(f"guard query (0 flagged rows among the components): {spread(guard['guard'], 1000, 'ms', '.1f')}")
+    print(f"guard query with the eval set among the components: "
+          f"{spread(guard['guard with the eval set'], 1000, 'ms', '.1f')}")
+
+    kept = []
 
     def baseline():
+        """The same pool read with a raw SELECT, then a plain numpy uniform sample to the same cap."""
         with connection.cursor() as cursor:
             cursor.execute(POOL_SQL.format(ids=", ".join(map(str, ids))))
             pool = cursor.fetchall()
         synthetic = np.array([row[2] == "synthetic" for row in pool])
         real = int((~synthetic).sum())
-        keep = np.random.default_rng(1).choice(np.flatnonzero(synthetic), size=min(4 * real, synthetic.sum()),
-                                               replace=False)
-        return len(keep) + real
+        cap = versions["synthetic"].manifest.max_synthetic_ratio
+        allowed = min(int(real * cap / (1 - cap)), int(synthetic.sum()))
+        keep = np.random.default_rng(1).choice(np.flatnonzero(synthetic), size=allowed, replace=False)
+        kept.append(len(keep) + real)
 
-    baseline_s, baseline_rows = seconds(baseline)
-    build_s, mix = seconds(lambda: services.build_training_mix(
-        actor=user, tenant=tenant, family=family, name="bench-mix", components=components, seed=1
-    ))
-    assert mix.total_count == baseline_rows, (mix.total_count, baseline_rows)
-    print(f"mix build: {build_s:.2f} s for {mix.total_count:,} rows kept ({mix.real_count:,} real, "
+    def product():
+        kept.append(services.build_training_mix(
+            actor=user, tenant=tenant, family=family, name=f"bench-mix-{len(kept)}", components=components, seed=1,
+        ))
+
+    samples = alternate({"baseline": baseline, "product": product}, rounds)
+    mix = next(m for m in kept if not isinstance(m, int))
+    assert all(k == mix.total_count for k in kept if isinstance(k, int)), (kept, mix.total_count)
+    print(f"mix build: {spread(samples['product'])} for {mix.total_count:,} rows kept ({mix.real_count:,} real, "
           f"{mix.synthetic_count:,} of {mix.synthetic_pool_count:,} synthetic; ratio {mix.synthetic_ratio:.6f} "
           f"<= cap {mix.max_synthetic_ratio})")
-    print(f"baseline (raw SELECT + numpy uniform sample): {baseline_s:.2f} s -> ratio {build_s / baseline_s:.1f}x")
+    print(f"baseline (raw SELECT + numpy uniform sample): {spread(samples['baseline'])}")
+    print(f"ratio mix build / baseline: {ratios(samples['product'], samples['baseline'])}")
     labels = mix.labels_after
     print("labels kept (synthetic): " + ", ".join(f"{k} {v['synthetic']:,}" for k, v in sorted(labels.items())))
-    return {"guard_s": guard_s, "build_s": build_s, "baseline_s": baseline_s, "rows": mix.total_count}
 
 
-def bench_scan(user, versions, evaluation_set):
+def bench_scan(user, versions, evaluation_set, rounds):
     from django.db import connection
-    from gates import minhash
-    from tqdm import tqdm
 
+    from gates import minhash
     from training import services
 
     candidates = [versions["synthetic"], versions["real"]]
     ids = ", ".join(str(v.pk) for v in candidates)
+    scans = []
 
     def baseline():
         with connection.cursor() as cursor:
@@ -232,18 +229,22 @@ def bench_scan(user, versions, evaluation_set):
             texts = [row[0] for row in cursor.fetchall()]
         for start in range(0, len(texts), 50000):
             minhash.signatures(texts[start:start + 50000])
-        return len(texts)
 
-    scan = services.request_leakage_scan(actor=user, evaluation_set=evaluation_set, candidates=candidates,
-                                         enqueue=False)
-    with tqdm(total=sum(v.examples.count() for v in candidates), unit="rows", mininterval=5) as bar:
-        scan_s, scan = seconds(lambda: services.run_leakage_scan(scan_id=scan.pk, progress=bar.update))
-    baseline_s, _ = seconds(baseline)
-    print(f"leakage scan: {scan_s:.1f} s, {scan.eval_items:,} eval items x {scan.candidate_items:,} rows: "
-          f"{scan.exact_pairs} exact, {scan.near_pairs} near, {scan.seed_pairs} seed pairs (planted {PLANTED} each)")
-    print(f"baseline (raw SELECT of the texts + bare MinHash signatures): {baseline_s:.1f} s -> "
-          f"ratio {scan_s / baseline_s:.2f}x")
-    return {"scan_s": scan_s, "baseline_s": baseline_s}
+    def product():
+        scan = services.request_leakage_scan(actor=user, evaluation_set=evaluation_set, candidates=candidates,
+                                             enqueue=False)
+        start = time.perf_counter()
+        scans.append(services.run_leakage_scan(scan_id=scan.pk))
+        return time.perf_counter() - start
+
+    samples = alternate({"baseline": baseline, "product": product}, rounds)
+    scan = scans[-1]
+    assert (scan.exact_pairs, scan.seed_pairs) == (PLANTED, PLANTED), (scan.exact_pairs, scan.seed_pairs)
+    print(f"leakage scan: {spread(samples['product'])}, {scan.eval_items:,} eval items x {scan.candidate_items:,} "
+          f"rows: {scan.exact_pairs} exact, {scan.near_pairs} near, {scan.seed_pairs} seed pairs "
+          f"(planted {PLANTED} each)")
+    print(f"baseline (raw SELECT of the texts + bare MinHash signatures): {spread(samples['baseline'])}")
+    print(f"ratio scan / baseline: {ratios(samples['product'], samples['baseline'])}")
 
 
 def main():
@@ -252,7 +253,10 @@ def main():
     parser.add_argument("--real", type=int, default=100_000)
     parser.add_argument("--eval", type=int, default=10_000)
     parser.add_argument("--skip-scan", action="store_true")
+    add_common_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.synthetic, args.real, args.eval = 3000, 1000, 300
     teardown = scratch_database()
     try:
         from django.db import connection
@@ -260,9 +264,9 @@ def main():
         user, tenant, family, versions, evaluation_set = populate(args)
         _analyze()
         print(f"database: {connection.vendor}")
-        bench_mix(user, tenant, family, versions)
+        bench_mix(user, tenant, family, versions, repeats(args))
         if not args.skip_scan:
-            bench_scan(user, versions, evaluation_set)
+            bench_scan(user, versions, evaluation_set, repeats(args))
     finally:
         teardown()
 

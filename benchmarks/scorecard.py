@@ -2,6 +2,7 @@
 
     python benchmarks/scorecard.py --examples 20000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/careful_bench_scorecard nice python benchmarks/scorecard.py --examples 1000000
+    python benchmarks/scorecard.py --smoke   # two sizes: fails if the query count grows with N
 
 Builds a synthetic version with N examples (raw COPY on PostgreSQL, one
 executemany on SQLite), its stored lineage aggregates (what ingestion writes),
@@ -10,12 +11,13 @@ GET /api/scorecards/<id>/?use=training through the whole stack (session auth,
 scope query, every registered check of every app, serialization) and counts
 its queries. Baselines in the same process, on the same database: a bare
 ``SELECT 1`` round trip, and the raw ``COUNT(*)`` of the version's examples
-that a scorecard recounting rows would at least pay.
+that a scorecard recounting rows would at least pay. Rounds of ``--requests``
+requests alternate the three; figures are medians over ``--repeats`` rounds.
 """
 import argparse
-import json
 
-from _setup import scratch_database, summary, timed
+from _setup import (add_common_arguments, alternate, p95_seconds, ratios, repeats, require_constant, scratch_database,
+                    spread)
 
 BATCH = 50_000
 
@@ -101,12 +103,21 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
+    add_common_arguments(parser)
     args = parser.parse_args()
-    teardown = scratch_database()
-    try:
-        run(args)
-    finally:
-        teardown()
+    sizes = [500, 2000] if args.smoke else [args.examples]
+    if args.smoke:
+        args.requests = 10
+    counts = {}
+    for n in sizes:
+        args.examples = n
+        teardown = scratch_database()
+        try:
+            counts[n] = run(args)
+        finally:
+            teardown()
+    if args.smoke:
+        require_constant("scorecard request queries", counts)
 
 
 def run(args):
@@ -140,19 +151,19 @@ def run(args):
             cursor.execute("SELECT COUNT(*) FROM registry_example WHERE version_id = %s", [version.pk])
             assert cursor.fetchone()[0] == args.examples
 
-    scorecard = summary(timed(lambda: client.get(url), args.requests))
-    one = summary(timed(select_one, args.requests))
-    count = summary(timed(recount, max(5, args.requests // 20)))
-    print(json.dumps({
-        "database": connection.vendor, "examples": args.examples, "build_seconds": round(build_seconds, 1),
-        "code": body["code"], "queries_per_request": queries,
-        "scorecard_ms": {k: round(v, 2) for k, v in scorecard.items()},
-        "select_1_ms": {k: round(v, 3) for k, v in one.items()},
-        "raw_count_ms": {k: round(v, 2) for k, v in count.items()},
-        "scorecard_p50_over_select_1": round(scorecard["p50"] / one["p50"], 1),
-        "raw_count_p50_over_scorecard_p50": round(count["p50"] / scorecard["p50"], 2),
-    }, indent=2))
-
+    rounds = alternate({
+        "scorecard": lambda: p95_seconds(lambda: client.get(url), args.requests),
+        "select 1": lambda: p95_seconds(select_one, args.requests),
+        "raw count": lambda: p95_seconds(recount, max(5, args.requests // 20)),
+    }, repeats(args))
+    print(f"{connection.vendor}, {args.examples:,} examples (built in {build_seconds:.1f} s); verdict {body['code']}; "
+          f"{queries} queries per request")
+    print(f"scorecard API p95  {spread(rounds['scorecard'], 1000, 'ms', '.1f')}")
+    print(f"SELECT 1 p95       {spread(rounds['select 1'], 1000, 'ms', '.3f')}")
+    print(f"raw COUNT(*) p95   {spread(rounds['raw count'], 1000, 'ms', '.1f')}")
+    print(f"scorecard / SELECT 1: {ratios(rounds['scorecard'], rounds['select 1'])}; "
+          f"raw COUNT(*) / scorecard: {ratios(rounds['raw count'], rounds['scorecard'])}")
+    return queries
 
 if __name__ == "__main__":
     main()

@@ -26,7 +26,7 @@ from registry.choices import Role, Use, VersionState
 from registry.errors import Conflict, NotFound
 from registry.models import DatasetVersion, Membership, Tenant
 from registry.services import save_with_history
-from registry.signals import version_state_changed
+from registry.signals import version_state_changed, versions_state_changed
 
 from . import selectors
 from .models import (
@@ -382,9 +382,9 @@ def _record_expiry(claimed, now):
                message=f"{v} expired on {v.manifest.expires_at.isoformat()}; it may no longer be used.")
         for v in versions for user in {v.dataset.owner, v.manifest.owner}
     ])
-    for v in versions:
-        version_state_changed.send(sender=DatasetVersion, version=v, old_state=VersionState.APPROVED,
-                                   new_state=VersionState.EXPIRED, actor=None, reason=reason)
+    # One signal for the chunk: receivers work in bulk (a per-version signal cost a scorecard each).
+    versions_state_changed.send(sender=DatasetVersion, versions=versions, old_state=VersionState.APPROVED,
+                                new_state=VersionState.EXPIRED, actor=None, reason=reason)
 
 
 def notify_expiring(days=None):

@@ -1,6 +1,5 @@
 """Monitoring API. Querysets start from the selectors (``visible_to``), so
 objects outside scope are 404; every write goes through a service."""
-import pandas as pd
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -104,6 +103,8 @@ class MonitorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @action(detail=True, methods=["post"])
     def batches(self, request, pk=None):
         """Post a batch of production rows: a file (multipart) or ``rows`` (JSON objects)."""
+        import pandas as pd  # only for a batch: the URL conf loads no pandas
+
         monitor = self.get_object()
         serializer = BatchCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -7,7 +7,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -15,12 +14,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from registry import audit, permissions
 from registry.errors import Conflict
 from registry.models import DatasetVersion
-from registry import audit, permissions
 from registry.services import save_with_history
 
-from . import frames, slices
+# frames (pandas) is imported inside the functions that read or write data, so
+# importing this module (URL conf, admin, API) loads no pandas.
+from . import slices
 from .models import (
     OPEN_ALERT_STATES, Alert, AlertStatus, Baseline, BaselineSource, BaselineVersion, ColumnType, DataSource, Monitor,
     MonitorKind, MonitorRun, Outcome, ProductionBatch, Resolution, RunStatus,
@@ -46,6 +47,8 @@ def create_baseline(*, actor, tenant, name, description=""):
 
 
 def _source_frame(actor, baseline, *, source_version, source_mix, upload):
+    from . import frames
+
     given = [source for source in (source_version, source_mix, upload) if source is not None]
     if len(given) != 1:
         raise ValidationError({"source": "Give exactly one of a dataset version, a training mix or a file."})
@@ -76,6 +79,8 @@ def add_baseline_version(*, actor, baseline, columns=None, target_column="", pre
     training mix or an uploaded CSV / Parquet / JSONL file ((chunks, file_name)).
     The data is typed by ``columns`` (inferred when omitted), written once as
     Parquet, and its reference statistics computed."""
+    from . import frames
+
     permissions.require(actor, "change", baseline, message=f"You may not add versions to baseline {baseline.name}.")
     source, frame = _source_frame(actor, baseline, source_version=source_version, source_mix=source_mix, upload=upload)
     if frame.empty:
@@ -240,6 +245,8 @@ def post_production_batch(*, actor, monitor, frame=None, upload=None, started_at
     """Store a batch of production rows (a frame, e.g. from JSON, or an
     uploaded file) for ``monitor``, typed by its baseline's column definition.
     The time range is given, or read from the baseline's datetime column, or now."""
+    from . import frames
+
     permissions.require(actor, "post_batch", monitor, message=f"You may not post production data to monitor {monitor.name}.")
     if monitor.source != DataSource.PRODUCTION:
         raise Conflict(f"Monitor {monitor.name} compares its version's examples, not production data.",
@@ -325,6 +332,10 @@ def _needed_columns(monitor):
 
 
 def _current_frame(monitor, scheduled_for, columns):
+    import pandas as pd
+
+    from . import frames
+
     if monitor.source == DataSource.VERSION:
         return frames.typed(frames.examples_frame(monitor.version.examples.all()), columns)
     since = scheduled_for - datetime.timedelta(hours=monitor.window_hours)
@@ -426,6 +437,8 @@ def execute_run(*, run_id):
     transaction at the end, only if this claim still holds the run. A crash
     before that leaves the run "running" with no results; a redelivered task
     or the stale-run sweep takes it over."""
+    from . import frames
+
     token = _claim(run_id)
     run = MonitorRun.objects.select_related("monitor__baseline_version", "monitor__version__dataset").get(pk=run_id)
     if token is None:

@@ -13,7 +13,6 @@ boolean mask.
 import ast
 import operator
 
-import pandas as pd
 from django.core.exceptions import ValidationError
 
 COMPARISONS = {
@@ -99,6 +98,8 @@ def mask(tree, frame):
         return ~selected if isinstance(op, ast.NotIn) else selected
     value = _literal(right)
     if isinstance(value, (int, float)):
+        import pandas as pd  # only when a slice is evaluated on data
+
         column = pd.to_numeric(column, errors="coerce")
     return COMPARISONS[type(op)](column, value).fillna(False).astype(bool)
 

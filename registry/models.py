@@ -309,7 +309,8 @@ class Example(models.Model):
     (version, content_hash, dup_rank) bites).
     """
 
-    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="examples")
+    # No single-column index on version: both UNIQUE indexes below lead with it.
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="examples", db_index=False)
     ordinal = models.PositiveIntegerField(help_text="Row number in the version, from 1.")
     # Text examples fill ``text``; tabular examples fill ``data`` (a JSON object of columns).
     text = models.TextField(blank=True)
@@ -318,9 +319,12 @@ class Example(models.Model):
     dup_rank = models.PositiveSmallIntegerField(default=0)
     label = models.CharField(max_length=200, blank=True)
     origin = models.CharField(max_length=16, choices=Origin.choices)
-    generator = models.ForeignKey(Generator, null=True, blank=True, on_delete=models.PROTECT, related_name="examples")
+    # Unindexed: every query filters examples by version first (a generator or
+    # template is deleted rarely, and only when no example cites it).
+    generator = models.ForeignKey(Generator, null=True, blank=True, on_delete=models.PROTECT, related_name="examples",
+                                  db_index=False)
     prompt_template = models.ForeignKey(
-        PromptTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="examples"
+        PromptTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="examples", db_index=False
     )
     prompt_hash = models.CharField(max_length=64, blank=True)
     seed_example = models.ForeignKey(
@@ -346,8 +350,9 @@ class Example(models.Model):
             models.UniqueConstraint(fields=["version", "content_hash", "dup_rank"], name="example_unique_content"),
             models.UniqueConstraint(fields=["version", "ordinal"], name="example_unique_ordinal"),
         ]
-        # Cross-version lookups by content (dedup against the anchor, leakage scans, diffs).
-        indexes = [models.Index(fields=["content_hash"], name="example_content_hash")]
+        # Lookups by content (dedup against the anchor, leakage scans, diffs) name the
+        # versions too: UNIQUE (version, content_hash, dup_rank) serves them, so no
+        # global content-hash index (each index costs every ingested row).
 
     def __str__(self):
         return f"{self.version} #{self.ordinal}"

@@ -17,6 +17,14 @@ from .factories import install_workflow_policy, make_dataset, make_tenant, make_
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    # PBKDF2 costs 0.84 s per user created, and tests create hundreds; nothing
+    # here tests the hasher's strength (production keeps Django's default).
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _eager_celery():
     """Tasks run in-process unless a test asks for a real worker (``celery_worker_process``)."""
@@ -124,10 +132,12 @@ class WorkerProcess:
             self.process.wait(timeout=30)
 
     def stop(self):
+        """Warm shutdown (unacked tasks go back to the broker), but the test is
+        over: a worker still busy after 5 s is killed rather than waited for."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()

@@ -101,10 +101,9 @@ def page_urls(world):
 
 
 @pytest.mark.django_db
-def test_every_form_page_refuses_a_post_without_the_csrf_token(settings):
+def test_every_form_page_refuses_a_post_without_the_csrf_token():
     """Every page of the URL conf (as the owner of the isolation world) and the
     admin index: each POST form found is posted without its token -> 403."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     world = build_world_a()
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.owner)

@@ -42,6 +42,21 @@ def test_production_refuses_to_start_without_secret_key():
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+HEAVY_LIBRARIES = ("pandas", "scipy", "sklearn", "evidently")
+
+
+def test_loading_the_url_conf_imports_no_heavy_library():
+    # A fresh interpreter: this test process has long since imported them all.
+    code = (
+        "import sys, django; django.setup(); import config.urls; "
+        f"print(sorted({{name.partition('.')[0] for name in sys.modules}} & set({HEAVY_LIBRARIES!r})))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", "loaded at start-up: " + result.stdout
+
+
 @pytest.mark.django_db
 def test_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from governance import selectors, services, tasks
 from governance.models import ExpiryNotice, Notice, Transition
 from registry.models import DatasetVersion
+from scorecard.models import ScorecardSnapshot
 
 from .conftest import wait_until
 from .factories import make_dataset
@@ -52,6 +53,18 @@ def test_expiry_is_idempotent(alice, tenant_a, reviewers, time_machine):
     counts = (Transition.objects.count(), due.history.count(), Notice.objects.count())
     assert services.expire_due_versions() == 0
     assert (Transition.objects.count(), due.history.count(), Notice.objects.count()) == counts
+
+
+def test_expiry_records_the_scorecards_in_one_background_task_per_chunk(alice, tenant_a, reviewers, time_machine,
+                                                                        django_capture_on_commit_callbacks):
+    versions = [approved(alice, tenant_a, reviewers) for _ in range(4)]
+    move_past_expiry(time_machine, *versions)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert services.expire_due_versions(chunk_size=2) == 4
+    assert len(callbacks) == 2  # one task per chunk, however many versions it holds
+    for version in versions:
+        snapshot = ScorecardSnapshot.objects.filter(version=version, use="training").latest("created_at", "id")
+        assert snapshot.checks["U.lifecycle_state"]["status"] == "fail" and "U" in snapshot.failing
 
 
 def test_a_version_valid_through_today_is_not_expired(alice, tenant_a, reviewers):

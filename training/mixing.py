@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from django.db import connection
 
 from registry.choices import Origin
@@ -42,6 +41,8 @@ POOL_COLUMNS = ["id", "version_id", "origin", "label", "length", "seed"]
 def _pool_frame(sql):
     """The pool as a DataFrame: streamed with COPY ... CSV on PostgreSQL (several
     times faster than a million Python tuples), fetched row by row elsewhere."""
+    import pandas as pd  # only where a mix is built: the web process never loads pandas
+
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
@@ -55,6 +56,8 @@ def _pool_frame(sql):
 
 
 def load_pool(version_ids):
+    import pandas as pd
+
     frame = _pool_frame(POOL_SQL.format(ids=", ".join(str(int(v)) for v in version_ids)))
     # Hash-based factorizing: several times faster than sorting a million strings.
     label_codes, labels = pd.factorize(frame["label"].astype(object), sort=True)

@@ -2,8 +2,6 @@
 clusters as connected components of the similar pairs, one survivor per
 cluster (the lowest id)."""
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from gates import minhash
 from gates.base import Param, Reject, gate
@@ -38,6 +36,9 @@ def near_dup(ctx):
     pairs = np.array([(i, j) for i, j, _ in found], dtype=np.int64).reshape(-1, 2)
     left = np.concatenate((np.arange(n), first[pairs[:, 0]]))
     right = np.concatenate((first[inverse], first[pairs[:, 1]]))
+    from scipy.sparse import coo_matrix  # scipy loads only when the gate runs
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     ids = np.asarray(ctx.pool.ids)
