@@ -201,8 +201,8 @@ class _Texts:
         text, starts, indices = self._join(detector.needs)
         for start, _, value in _hits(text, detector):
             string = indices[bisect.bisect_right(starts, start) - 1]
-            yield (self.owners[string] if self.owners else string,
-                   self.columns[string] if self.columns else None, value)
+            yield (string if self.owners is None else self.owners[string],
+                   None if self.columns is None else self.columns[string], value)
 
 
 def _cell_text(value):
