@@ -27,8 +27,8 @@ REAL_CORRELATION_THRESHOLD, REAL_ASSOCIATION_THRESHOLD = 0.5, 0.3
 HIST_BINS, TOP_CATEGORIES, WORST_COLUMNS = 20, 12, 4
 DISTINCT_SAMPLE, COSINE_SAMPLE = 1000, 300
 WORST_PAIRS = 5
-# The real-vs-real baseline compares two halves of the anchor, at most this many rows each.
-BASELINE_MAX_ROWS = 5000
+# The real-vs-real baseline compares two halves of the anchor, of at least and at most this many rows.
+BASELINE_MIN_ROWS, BASELINE_MAX_ROWS = 10, 5000
 WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 
@@ -213,7 +213,7 @@ def _structure(real, syn, judged, related, rng):
     n_real = len(next(iter(real.values()))) if real else 0
     n_syn = len(next(iter(syn.values()))) if syn else 0
     size = min(n_real // 2, n_syn, BASELINE_MAX_ROWS)
-    if size < 2:
+    if size < BASELINE_MIN_ROWS:
         return None
     order = rng.permutation(n_real)
     half, other = order[:size], order[size: 2 * size]
@@ -230,7 +230,7 @@ def _structure(real, syn, judged, related, rng):
 
     def ratio(key):
         base, value = real_vs_real[key], synthetic_vs_real[key]
-        return value / base if base and value is not None else None
+        return value / base if base is not None and base > 1e-9 and value is not None else None
 
     return {"n_per_side": size, "real_vs_real": real_vs_real, "synthetic_vs_real": synthetic_vs_real,
             "column_shapes_ratio": ratio("column_shapes"), "pair_trends_ratio": ratio("column_pair_trends")}

@@ -148,7 +148,7 @@ def test_pair_trends_are_judged_against_the_anchors_real_vs_real_baseline():
     assert worst["real_correlation"] > 0.85 and abs(worst["synthetic_correlation"]) < 0.2
     contingency = next(p for p in broken["worst_pairs"] if p["columns"] == ["y", "band"])
     assert contingency["real_association"] > 0.3 > contingency["synthetic_association"]
-    assert evaluate(table(correlated(3, 2)), table(correlated(3, 1)), "tabular")["structure"] is None
+    assert evaluate(table(correlated(19, 2)), table(correlated(19, 1)), "tabular")["structure"] is None  # halves < 10
 
 
 def test_text_reports_near_copies_against_the_real_texts_own():
@@ -256,6 +256,11 @@ def test_fidelity_partial_draws_tabular_figures(report):
     assert f'{report["summary"]["overall"]:.3f}' in html
     assert "a · real 0.400" in html and "d · synthetic 0.250" in html  # overlay bars name their bins
     assert "x × c" in html and "exact copies of a real row" in html
+    assert "near copies 0.250 (real rows among themselves 0.000)" in html
+    assert 'id="fidelity-structure"' not in html  # five real rows: no baseline
+    broken = evaluate(table(correlated(400, 2, shuffle=True)), table(correlated(400, 1)), "tabular", seed=3)
+    html = render_to_string("gates/_fidelity.html", {"report": broken})
+    assert 'id="fidelity-structure"' in html and f'{broken["structure"]["pair_trends_ratio"]:.3f}' in html
 
 
 def test_fidelity_partial_draws_text_figures():
