@@ -7,15 +7,17 @@ constant number of queries; nothing is recounted from the examples.
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from registry.choices import Harm, Use
 from scorecard.checks import CheckResult, Status, careful_check, missing
+from scorecard.policy_defaults import fidelity_params
 
 from . import selectors, services
 from .models import RunStatus
 
-# A.fidelity's thresholds when a policy does not set them (scorecard.policy_defaults sets
-# them per cell): the realism AUC, each column's shape score, the pair trends as a share of
-# the real-vs-real baseline, and the near copies beyond the real rows' own share.
-FIDELITY_DEFAULTS = {"max_auc": 0.6, "min_column_shape": 0.8, "min_pair_trends_ratio": 0.9, "max_copy_share": 0.02}
+# A.fidelity's thresholds when a policy does not set them: the medium-harm training cell's
+# (the realism AUC, each column's shape score, the pair trends as a share of the real-vs-real
+# baseline, the near copies beyond the real rows' own share).
+FIDELITY_DEFAULTS = fidelity_params(Use.TRAINING, Harm.MEDIUM)
 
 
 def _run_url(run):

@@ -161,7 +161,8 @@ def tabular_codes(records, types):
 
 
 def tabular_types(parts, drop_columns=()):
-    """The column types of the concatenated ``parts`` (each a ``Rows``) the classifiers read."""
+    """(records, {column: type}): the rows of the concatenated ``parts`` (each a ``Rows``) and
+    the columns the classifiers read (identifier-like and ``drop_columns`` left out)."""
     records = [record for part in parts for record in (part.data or [{}] * len(part))]
     types = {c: t for c, t in infer_column_types(records).items() if c not in drop_columns and t != SKIP}
     return records, types
