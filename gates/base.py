@@ -64,10 +64,13 @@ class Param:
     default: object
     min: float | None = None
     max: float | None = None
+    choices: tuple = ()  # the values a string parameter may take (any when empty)
 
     def check(self, name, value):
         """The error naming ``name`` if ``value`` is out of type or range, else None."""
         kind = type(self.default)
+        if self.choices:
+            return None if value in self.choices else f"{name} must be one of {', '.join(self.choices)}, got {value!r}"
         if kind is bool:
             return None if isinstance(value, bool) else f"{name} must be true or false"
         if kind in (int, float):

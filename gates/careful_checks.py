@@ -7,12 +7,17 @@ constant number of queries; nothing is recounted from the examples.
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from registry.choices import Harm, Use
 from scorecard.checks import CheckResult, Status, careful_check, missing
+from scorecard.policy_defaults import fidelity_params
 
 from . import selectors, services
 from .models import RunStatus
 
-DEFAULT_MAX_AUC = 0.6
+# A.fidelity's thresholds when a policy does not set them: the medium-harm training cell's
+# (the realism AUC, each column's shape score, the pair trends as a share of the real-vs-real
+# baseline, the near copies beyond the real rows' own share).
+FIDELITY_DEFAULTS = fidelity_params(Use.TRAINING, Harm.MEDIUM)
 
 
 def _run_url(run):
@@ -84,14 +89,33 @@ def reject_set_retained(version, use, params):
     )
 
 
-@careful_check("A", "A.fidelity", "Fidelity and realism measured against the real anchor")
-def fidelity(version, use, params):
-    max_auc = params.get("max_auc", DEFAULT_MAX_AUC)
-    run = selectors.latest_succeeded_run(version)
-    if run is None:
-        return missing("No succeeded gate run: realism and fidelity are not measured yet.", threshold=max_auc)
-    realism = selectors.realism_metrics(run)
-    report = selectors.fidelity_report(run)
+def _figure(value):
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _pair_text(pair):
+    a, b = pair["columns"]
+    if "real_correlation" in pair:
+        return (f"{a} × {b} (ρ real {_figure(pair['real_correlation'])}, "
+                f"synthetic {_figure(pair.get('synthetic_correlation'))})")
+    return (f"{a} × {b} (Cramér's V real {_figure(pair.get('real_association'))}, "
+            f"synthetic {_figure(pair.get('synthetic_association'))})")
+
+
+def fidelity_thresholds(params):
+    """The A.fidelity thresholds: the policy's, else the defaults (a policy stored
+    before a threshold existed lacks it)."""
+    return {**FIDELITY_DEFAULTS, **{k: v for k, v in params.items() if k in FIDELITY_DEFAULTS}}
+
+
+def assess_fidelity(run, realism, report, params):
+    """A.fidelity for one succeeded run: the realism gate's AUC and verdict, the copy
+    evidence of the fidelity report, and for tables each column's shape and the pair
+    trends against the anchor's real-vs-real baseline. Every failing part is named in
+    the verdict; the evidence holds the failing columns and the worst pairs (real vs
+    synthetic correlation) whether it passes or not."""
+    p = fidelity_thresholds(params)
+    max_auc = p["max_auc"]
     if realism is None or report is None:
         lacking = " and ".join(part for part, absent in (("a realism gate", realism is None),
                                                          ("a fidelity report", report is None)) if absent)
@@ -101,20 +125,56 @@ def fidelity(version, use, params):
     if auc is None:
         return missing(f"Run #{run.pk} could not measure realism: {realism.get('note', 'too few rows')}.",
                        threshold=max_auc, evidence_url=_run_url(run))
+    results = report.results
+    summary, privacy = results.get("summary", {}), results.get("privacy", {})
     band = f"null band {low:.3f}–{high:.3f}" if low is not None and high is not None else "no null band"
-    evidence = {"run": run.pk, "fidelity_report": report.pk, "auc": auc, "null_low": low, "null_high": high}
+    classifier = realism.get("classifier", "linear")
+    evidence = {"run": run.pk, "fidelity_report": report.pk, "auc": auc, "null_low": low, "null_high": high,
+                "classifier": classifier, "second_opinion": realism.get("second_opinion"),
+                "thresholds": p, "copy_excess": privacy.get("copy_excess"),
+                "exact_copy_share": privacy.get("exact_copy_share"),
+                "failing_columns": [], "worst_pairs": results.get("worst_pairs", [])}
+    problems, ratio = [], summary.get("pair_trends_ratio")
     if realism.get("verdict") == "suspicious_copy":
-        return CheckResult(
-            Status.FAIL, f"Realism AUC {auc:.3f} is well below the {band}: the classifier is systematically "
-            "wrong, a sign of synthetic rows copying real ones", value=auc, threshold=max_auc,
-            evidence_url=_run_url(run), evidence=evidence,
-        )
+        problems.append(f"realism AUC {auc:.3f} is below the {band} and the copy evidence agrees: synthetic rows "
+                        "copying real ones")
     if auc > max_auc:
-        return CheckResult(
-            Status.FAIL, f"Realism AUC {auc:.3f} > {max_auc} ({band}): real and synthetic rows are told apart",
-            value=auc, threshold=max_auc, evidence_url=_run_url(run), evidence=evidence,
-        )
+        problems.append(f"realism AUC {auc:.3f} > {max_auc} ({classifier}, {band}): real and synthetic rows are "
+                        "told apart")
+    excess = privacy.get("copy_excess")
+    if privacy.get("exact_copy_share") or (excess is not None and excess > p["max_copy_share"]):
+        problems.append(f"{privacy.get('exact_copy_share') or 0:.1%} exact copies and {excess or 0:.1%} near copies "
+                        f"of real rows beyond the real rows' own (at most {p['max_copy_share']:.1%})")
+    if results.get("modality") == "tabular":
+        failing = sorted((c for c in results.get("columns", []) if c["score"] is not None
+                          and c["score"] < p["min_column_shape"]), key=lambda c: (c["score"], c["column"]))
+        evidence["failing_columns"] = [{"column": c["column"], "metric": c["metric"], "score": c["score"]}
+                                       for c in failing]
+        if failing:
+            problems.append(f"column shape below {p['min_column_shape']}: "
+                            + ", ".join(f"{c['column']} ({c['score']:.3f})" for c in failing[:5])
+                            + (f" and {len(failing) - 5} more" if len(failing) > 5 else ""))
+        evidence["pair_trends_ratio"] = ratio
+        if ratio is not None and ratio < p["min_pair_trends_ratio"]:
+            structure = results.get("structure") or {}
+            baseline = (structure.get("real_vs_real") or {}).get("column_pair_trends")
+            problems.append(f"column pair trends keep {ratio:.0%} of the real-vs-real baseline {_figure(baseline)} "
+                            f"(at least {p['min_pair_trends_ratio']:.0%}); worst pairs: "
+                            + "; ".join(_pair_text(pair) for pair in evidence["worst_pairs"][:3]))
+    if problems:
+        return CheckResult(Status.FAIL, f"Run #{run.pk}: " + "; ".join(problems), value=auc, threshold=max_auc,
+                           evidence_url=_run_url(run), evidence=evidence)
     return CheckResult(
-        Status.PASS, f"Realism AUC {auc:.3f} ≤ {max_auc} ({band}); fidelity report #{report.pk} against "
-        f"{report.anchor_version}", value=auc, threshold=max_auc, evidence_url=_run_url(run), evidence=evidence,
+        Status.PASS, f"Realism AUC {auc:.3f} ≤ {max_auc} ({classifier}, {band}); fidelity report #{report.pk} against "
+        f"{report.anchor_version}" + (f", pair trends {ratio:.0%} of the real-vs-real baseline" if ratio else ""),
+        value=auc, threshold=max_auc, evidence_url=_run_url(run), evidence=evidence,
     )
+
+
+@careful_check("A", "A.fidelity", "Fidelity and realism measured against the real anchor")
+def fidelity(version, use, params):
+    run = selectors.latest_succeeded_run(version)
+    if run is None:
+        return missing("No succeeded gate run: realism and fidelity are not measured yet.",
+                       threshold=fidelity_thresholds(params)["max_auc"])
+    return assess_fidelity(run, selectors.realism_metrics(run), selectors.fidelity_report(run), params)

@@ -9,27 +9,26 @@ vocabulary and diversity, overall and per label.
 ``evaluate`` returns a JSON-safe dict: floats rounded to 6 places, never NaN.
 ``None`` means "not computable here" — an empty side, a constant column for a
 correlation, a label with fewer than two texts — and is left out of averages.
+scipy and scikit-learn load inside the functions that use them (only when a run ends).
 """
 import itertools
-import json
 import re
 from collections import Counter
 
 import numpy as np
-from scipy.stats import ks_2samp, wasserstein_distance
-from scipy.stats.contingency import association
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from gates.features import NUMERICAL, SKIP, infer_column_types
+from gates.features import MISSING, NUMERICAL, SKIP, column_values, infer_column_types
+from gates.privacy import normalized_text, tabular_copies, text_copies
 
 KS_DECIMALS = 14  # SDMetrics rounds to sys.float_info.dig - 1 places before the KS test
 PAIR_BINS = 10  # numpy's default, as in SDMetrics' Column Pair Trends
 # SDMetrics' Quality Report (0.32) averages only the pairs related in the real data.
 REAL_CORRELATION_THRESHOLD, REAL_ASSOCIATION_THRESHOLD = 0.5, 0.3
 HIST_BINS, TOP_CATEGORIES, WORST_COLUMNS = 20, 12, 4
-DCR_MAX_SYNTHETIC, DCR_MAX_REAL, DCR_CHUNK = 2000, 20000, 64  # a chunk's temporaries: ~50 MB
 DISTINCT_SAMPLE, COSINE_SAMPLE = 1000, 300
-MISSING = "\0missing"  # a missing category, as its own value (contingency and adherence)
+WORST_PAIRS = 5
+# The real-vs-real baseline compares two halves of the anchor, of at least and at most this many rows.
+BASELINE_MIN_ROWS, BASELINE_MAX_ROWS = 10, 5000
 WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 
@@ -38,6 +37,8 @@ SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 
 def ks_complement(real, synthetic):
     """1 − two-sample Kolmogorov–Smirnov D over non-missing values."""
+    from scipy.stats import ks_2samp
+
     real, synthetic = real[~np.isnan(real)].round(KS_DECIMALS), synthetic[~np.isnan(synthetic)].round(KS_DECIMALS)
     if not len(real) or not len(synthetic):
         return None
@@ -93,6 +94,8 @@ def contingency_similarity(real_a, real_b, syn_a, syn_b):
 def cramers_v(a, b):
     """Cramér's V of the real contingency table (no continuity correction); None when
     either column has a single value."""
+    from scipy.stats.contingency import association
+
     rows, row_index = np.unique(a.astype(str), return_inverse=True)
     cols, col_index = np.unique(b.astype(str), return_inverse=True)
     if len(rows) < 2 or len(cols) < 2:
@@ -133,20 +136,6 @@ def _mean(values):
 
 # --- Tabular ---------------------------------------------------------------------------------
 
-def _column(records, name, kind):
-    raw = [(record or {}).get(name) for record in records]
-    if kind == NUMERICAL:
-        return np.array([_to_float(v) for v in raw], dtype=float)
-    return np.array([MISSING if v is None else str(v) for v in raw], dtype=object)
-
-
-def _to_float(value):
-    try:
-        return float(value) if value is not None and not isinstance(value, bool) else np.nan
-    except (TypeError, ValueError):
-        return np.nan
-
-
 def _short(x):
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
@@ -173,76 +162,8 @@ def _histogram(kind, real, synthetic):
     return bins
 
 
-def _dcr(query, reference, kinds, exclude=None):
-    """Distance of each query row to its closest reference row: the mean over columns of
-    |a − b| / real range (capped at 1) for numerical columns and a 0/1 mismatch for the
-    others; missing matches missing only. ``exclude[i]`` is a reference row query row i may
-    not match (itself, for the real-to-real baseline)."""
-    n = len(next(iter(query.values()))) if query else 0
-    out = np.empty(n)
-    for start in range(0, n, DCR_CHUNK):
-        stop = min(start + DCR_CHUNK, n)
-        total = 0.0
-        for name, kind in kinds.items():
-            q, ref = query[name][start:stop, None], reference[name][None, :]
-            if kind == NUMERICAL:
-                qn, rn = np.isnan(q), np.isnan(ref)
-                d = np.minimum(np.abs(np.nan_to_num(q) - np.nan_to_num(ref)), 1.0)
-                total = total + np.where(qn & rn, 0.0, np.where(qn | rn, 1.0, d))
-            else:
-                total = total + (q != ref)
-        total = total / len(kinds)
-        if exclude is not None:
-            total[np.arange(stop - start), exclude[start:stop]] = np.inf
-        out[start:stop] = total.min(axis=1)
-    return out
-
-
-def _privacy(real_cols, syn_cols, kinds, real_records, syn_records, rng):
-    canonical = [json.dumps(r or {}, sort_keys=True, default=str) for r in real_records]
-    real_set = set(canonical)
-    copies = sum(json.dumps(r or {}, sort_keys=True, default=str) in real_set for r in syn_records)
-    result = {"exact_copy_share": copies / len(syn_records) if syn_records else None,
-              "dcr_median": None, "dcr_q05": None, "dcr_zero_share": None, "real_dcr_median": None, "n_compared": 0}
-    if not kinds or not len(real_records) or not len(syn_records):
-        return result
-    scaled_real, scaled_syn = {}, {}
-    for name, kind in kinds.items():
-        r, s = real_cols[name], syn_cols[name]
-        if kind == NUMERICAL:
-            present = r[~np.isnan(r)]
-            lo, span = (present.min(), np.ptp(present)) if len(present) else (0.0, 0.0)
-            if span > 0:
-                r, s = (r - lo) / span, (s - lo) / span
-            else:  # a constant real column: equal is 0, any other value a full mismatch
-                r, s = np.where(np.isnan(r), np.nan, 0.0), np.where(np.isnan(s), np.nan, (s != lo).astype(float))
-        else:  # integer codes: comparing them is ~10× faster than comparing strings
-            codes = np.unique(np.concatenate([r, s]).astype(str), return_inverse=True)[1]
-            r, s = codes[: len(r)], codes[len(r):]
-        scaled_real[name], scaled_syn[name] = r, s
-    real_idx = np.sort(rng.choice(len(real_records), min(len(real_records), DCR_MAX_REAL), replace=False))
-    syn_idx = np.sort(rng.choice(len(syn_records), min(len(syn_records), DCR_MAX_SYNTHETIC), replace=False))
-    reference = {n: c[real_idx] for n, c in scaled_real.items()}
-    dcr = _dcr({n: c[syn_idx] for n, c in scaled_syn.items()}, reference, kinds)
-    result.update(dcr_median=float(np.median(dcr)), dcr_q05=float(np.quantile(dcr, 0.05)),
-                  dcr_zero_share=float(np.mean(dcr == 0)), n_compared=len(syn_idx))
-    if len(real_idx) > 1:
-        # Baseline: how close real rows are to each other (leave-one-out) — synthetic rows
-        # much closer to the real ones than that are suspicious.
-        probe = np.arange(min(len(real_idx), DCR_MAX_SYNTHETIC))
-        real_dcr = _dcr({n: c[probe] for n, c in reference.items()}, reference, kinds, exclude=probe)
-        result["real_dcr_median"] = float(np.median(real_dcr))
-    return result
-
-
-def tabular_report(pool, anchor, seed=0, column_types=None):
-    real_records, syn_records = list(anchor.data or []), list(pool.data or [])
-    types = infer_column_types(real_records, column_types)
-    judged = {name: kind for name, kind in types.items() if kind != SKIP}
-    extra = sorted(set().union(*(set(r or {}) for r in syn_records)) - set(types)) if syn_records else []
-    real = {n: _column(real_records, n, k) for n, k in judged.items()}
-    syn = {n: _column(syn_records, n, k) for n, k in judged.items()}
-
+def _column_shapes(real, syn, judged):
+    """Each column's shape score (and adherence) of ``syn`` against ``real``."""
     columns = []
     for name, kind in judged.items():
         if kind == NUMERICAL:
@@ -253,13 +174,21 @@ def tabular_report(pool, anchor, seed=0, column_types=None):
             columns.append({"column": name, "type": kind, "metric": "TVComplement",
                             "score": tv_complement(real[name], syn[name]),
                             "category_adherence": category_adherence(real[name], syn[name])})
+    return columns
 
+
+def _pair_trends(real, syn, judged, only=None):
+    """Each column pair's trend score of ``syn`` against ``real``, with the real and
+    synthetic correlation (numerical pairs) or Cramér's V (pairs with a discrete column);
+    ``only``: the pairs to score (all by default)."""
     continuous = {n for n, k in judged.items() if k == NUMERICAL}
     # A contingency pair reads a numerical column through its bins.
     binned_real = {**real, **{n: discretize(real[n]) for n in continuous}}
     binned_syn = {**syn, **{n: discretize(syn[n]) for n in continuous}}
     pairs = []
     for a, b in itertools.combinations(judged, 2):
+        if only is not None and (a, b) not in only:
+            continue
         if a in continuous and b in continuous:
             score, rho_real, rho_syn = correlation_similarity(real[a], real[b], syn[a], syn[b])
             pairs.append({"columns": [a, b], "metric": "CorrelationSimilarity", "score": score,
@@ -270,11 +199,68 @@ def tabular_report(pool, anchor, seed=0, column_types=None):
             pairs.append({"columns": [a, b], "metric": "ContingencySimilarity",
                           "score": contingency_similarity(binned_real[a], binned_real[b], binned_syn[a], binned_syn[b]),
                           "real_association": association_,
+                          "synthetic_association": cramers_v(binned_syn[a], binned_syn[b]),
                           "meets_threshold": association_ is not None and association_ > REAL_ASSOCIATION_THRESHOLD})
+    return pairs
 
+
+def _structure(real, syn, judged, related, rng):
+    """The real-vs-real baseline: two disjoint halves of the anchor compared with each
+    other, and a synthetic sample of the same size compared with the same half, on the
+    pairs related in the whole anchor. Equal sample sizes make the two comparable (small
+    samples score lower by chance); the ratios say how much of the real structure the
+    synthetic rows keep."""
+    n_real = len(next(iter(real.values()))) if real else 0
+    n_syn = len(next(iter(syn.values()))) if syn else 0
+    size = min(n_real // 2, n_syn, BASELINE_MAX_ROWS)
+    if size < BASELINE_MIN_ROWS:
+        return None
+    order = rng.permutation(n_real)
+    half, other = order[:size], order[size: 2 * size]
+    picked = np.sort(rng.choice(n_syn, size, replace=False))
+
+    def properties(reference, compared):
+        pairs = _pair_trends(reference, compared, judged, only=related)
+        return {"column_shapes": _mean(c["score"] for c in _column_shapes(reference, compared, judged)),
+                "column_pair_trends": _mean(p["score"] for p in pairs)}
+
+    reference = {n: c[half] for n, c in real.items()}
+    real_vs_real = properties(reference, {n: c[other] for n, c in real.items()})
+    synthetic_vs_real = properties(reference, {n: c[picked] for n, c in syn.items()})
+
+    def ratio(key):
+        base, value = real_vs_real[key], synthetic_vs_real[key]
+        return value / base if base is not None and base > 1e-9 and value is not None else None
+
+    return {"n_per_side": size, "real_vs_real": real_vs_real, "synthetic_vs_real": synthetic_vs_real,
+            "column_shapes_ratio": ratio("column_shapes"), "pair_trends_ratio": ratio("column_pair_trends")}
+
+
+def _worst_pairs(pairs):
+    """The lowest-scoring pairs related in the real data, with both sides' figures."""
+    related = sorted((p for p in pairs if p["meets_threshold"] and p["score"] is not None),
+                     key=lambda p: (p["score"], p["columns"]))
+    return [{key: p[key] for key in ("columns", "metric", "score", "real_correlation", "synthetic_correlation",
+                                     "real_association", "synthetic_association") if key in p}
+            for p in related[:WORST_PAIRS]]
+
+
+def tabular_report(pool, anchor, seed=0, column_types=None):
+    real_records, syn_records = list(anchor.data or []), list(pool.data or [])
+    types = infer_column_types(real_records, column_types)
+    judged = {name: kind for name, kind in types.items() if kind != SKIP}
+    extra = sorted(set().union(*(set(r or {}) for r in syn_records)) - set(types)) if syn_records else []
+    real = {n: column_values(real_records, n, k) for n, k in judged.items()}
+    syn = {n: column_values(syn_records, n, k) for n, k in judged.items()}
+    rng = np.random.default_rng(seed)
+
+    columns = _column_shapes(real, syn, judged)
+    pairs = _pair_trends(real, syn, judged)
     shapes = _mean(c["score"] for c in columns)
     trends = _mean(p["score"] for p in pairs if p["meets_threshold"])
-    privacy = _privacy(real, syn, judged, real_records, syn_records, np.random.default_rng(seed))
+    privacy = tabular_copies(real_records, syn_records, judged, rng)
+    related = {tuple(p["columns"]) for p in pairs if p["meets_threshold"]}
+    structure = _structure(real, syn, judged, related, rng)
     ranked = sorted((c for c in columns if c["score"] is not None), key=lambda c: (c["score"], c["column"]))
     worst = [{"column": c["column"], "type": c["type"], "metric": c["metric"], "score": c["score"],
               "bins": _histogram(c["type"], real[c["column"]], syn[c["column"]])} for c in ranked[:WORST_COLUMNS]]
@@ -286,10 +272,14 @@ def tabular_report(pool, anchor, seed=0, column_types=None):
             "boundary_adherence": _mean(c.get("boundary_adherence") for c in columns),
             "category_adherence": _mean(c.get("category_adherence") for c in columns),
             "dcr_median": privacy["dcr_median"], "dcr_zero_share": privacy["dcr_zero_share"],
-            "exact_copy_share": privacy["exact_copy_share"],
+            "exact_copy_share": privacy["exact_copy_share"], "copy_excess": privacy["copy_excess"],
+            "column_shapes_ratio": structure and structure["column_shapes_ratio"],
+            "pair_trends_ratio": structure and structure["pair_trends_ratio"],
         },
         "columns": columns,
         "pairs": pairs,
+        "worst_pairs": _worst_pairs(pairs),
+        "structure": structure,
         "privacy": privacy,
         "worst_columns": worst,
         "skipped_columns": [{"column": n, "reason": "identifier-like: nearly every real value is distinct"
@@ -313,6 +303,8 @@ def _distribution(real, synthetic):
     real, synthetic = np.asarray(real, dtype=float), np.asarray(synthetic, dtype=float)
     if not len(real) or not len(synthetic):
         return {"real_mean": None, "synthetic_mean": None, "ks_complement": None, "wasserstein_std": None}
+    from scipy.stats import wasserstein_distance
+
     std = real.std()
     return {
         "real_mean": real.mean(), "synthetic_mean": synthetic.mean(),
@@ -346,7 +338,7 @@ class _Side:
         self.chars = np.array([len(t) for t in self.texts], dtype=float)
         self.words = np.array([len(t) for t in self.tokens], dtype=float)
         self.sentences = np.array([_sentences(t) for t in self.texts], dtype=float)
-        self.normalized = [" ".join(t.lower().split()) for t in self.texts]
+        self.normalized = [normalized_text(t) for t in self.texts]
 
     def rows(self, label=None):
         return np.arange(len(self.texts)) if label is None else np.flatnonzero(self.labels == label)
@@ -354,6 +346,8 @@ class _Side:
 
 def _mean_cosines(real_texts, syn_texts):
     """Mean pairwise TF-IDF cosine within each side; the vectorizer is fitted on both samples."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     if len(real_texts) < 2 or not any(_tokens(t) for t in real_texts + syn_texts):
         return None, None
     vectorizer = TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit(real_texts + syn_texts)
@@ -403,6 +397,7 @@ def text_report(pool, anchor, seed=0):
     overall = _text_block(real, syn, real.rows(), syn.rows(), rng)
     per_label = {label: _text_block(real, syn, real.rows(label), syn.rows(label), rng)
                  for label in sorted(set(anchor.labels) | set(pool.labels)) if label}
+    privacy = text_copies(real.texts, syn.texts, rng)
     return {
         "summary": {
             "length_ks_complement": overall["lengths"]["chars"]["ks_complement"],
@@ -414,9 +409,10 @@ def text_report(pool, anchor, seed=0):
             "distinct_2_synthetic": overall["diversity"]["synthetic"]["distinct_2"],
             "mean_cosine_real": overall["diversity"]["real"]["mean_pairwise_cosine"],
             "mean_cosine_synthetic": overall["diversity"]["synthetic"]["mean_pairwise_cosine"],
-            "exact_copy_share": overall["exact_copy_share"],
+            "exact_copy_share": overall["exact_copy_share"], "copy_excess": privacy["copy_excess"],
         },
         "overall": overall,
+        "privacy": privacy,
         "per_label": per_label,
         "length_histogram": _histogram(NUMERICAL, real.chars, syn.chars),
     }

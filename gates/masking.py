@@ -16,13 +16,13 @@ def mask_text(text):
     # Imported on use: loading the gate library registers every gate (and start-up stays light).
     from .library import pii
 
-    spans = pii.pii_spans(text)
-    if not spans:
-        return text
     parts, last = [], 0
-    for start, end, _ in spans:
-        parts += [text[last:start], pii.mask(text[start:end])]
-        last = end
+    for start, end, _ in pii.pii_spans(text, pii.MASKED_DETECTORS):
+        if start < last:  # overlapping spans (a number both phone- and card-shaped): masked once
+            start = last
+        if start < end:
+            parts += [text[last:start], pii.mask(text[start:end])]
+            last = end
     return "".join(parts) + text[last:]
 
 

@@ -22,6 +22,7 @@ what makes it slow); its LSH parameter choice is reproduced by
 :func:`lsh_params`, so estimates agree up to MinHash sampling noise.
 """
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -143,24 +144,33 @@ def _batches(texts):
         yield slice(start, len(texts))
 
 
-def signatures(texts, num_perm=128, shingle_size=3, seed=1):
-    """MinHash signatures, shape (len(texts), num_perm), dtype uint32; the same
-    texts and arguments always give the same signatures."""
+def _minima(texts, num_perm, shingle_size, seed):
+    """Yield (batch slice, minima) per batch of about _CHUNK_BYTES characters:
+    the batch's signatures permutation-major, shape (num_perm, batch size)."""
     if num_perm < 1 or shingle_size < 1:
         raise ValueError("num_perm and shingle_size must be at least 1")
-    texts = list(texts)
-    out = np.empty((num_perm, len(texts)), dtype=np.uint32)
     a = _constants(num_perm, seed).astype(np.uint32)  # odd: each permutation is a bijection
     b = _constants(num_perm, seed + 0x9E3779B9, odd=False).astype(np.uint32)
     for part in _batches(texts):
         hashes, starts = _shingle_hashes(texts[part], shingle_size)
         hashes = (hashes >> np.uint64(32)).astype(np.uint32)
         buffer = np.empty_like(hashes)
+        minima = np.empty((num_perm, len(starts)), dtype=np.uint32)
         for p in range(num_perm):
             np.multiply(hashes, a[p], out=buffer)
             np.add(buffer, b[p], out=buffer)
-            out[p, part] = np.minimum.reduceat(buffer, starts)
-    return np.ascontiguousarray(out.T)
+            np.minimum.reduceat(buffer, starts, out=minima[p])
+        yield part, minima
+
+
+def signatures(texts, num_perm=128, shingle_size=3, seed=1):
+    """MinHash signatures, shape (len(texts), num_perm), dtype uint32; the same
+    texts and arguments always give the same signatures."""
+    texts = list(texts)
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    for part, minima in _minima(texts, num_perm, shingle_size, seed):
+        out[part] = minima.T
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -190,24 +200,25 @@ def lsh_params(threshold, num_perm, false_negative_weight=0.9):
     return best
 
 
-def _band_keys(sigs, band, rows):
-    """One uint64 bucket key per signature for ``band`` (rows columns mixed together)."""
-    key = np.zeros(len(sigs), dtype=np.uint64)
-    columns = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
-    for q, multiplier in enumerate(_constants(rows, seed=0xBA4D)):
-        key += columns[:, q] * multiplier
+def _mix(columns):
+    """One uint64 key per signature from ``columns`` (shape (rows, n), any layout): the
+    rows' values times distinct odd constants, summed and finalized."""
+    key = np.zeros(columns.shape[1], dtype=np.uint64)
+    for q, multiplier in enumerate(_constants(len(columns), seed=0xBA4D)):
+        key += columns[q].astype(np.uint64) * multiplier
     return _fmix64(key)
 
 
-def distinct_rows(sigs):
-    """(first, inverse): index of each distinct signature's first row, and for
-    every row the position of its signature in ``first`` (like np.unique on
-    rows, but sorting one 64-bit key per row instead of whole rows)."""
-    keys = _band_keys(sigs, 0, sigs.shape[1])
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if not np.array_equal(sigs, sigs[first[inverse]]):  # a 64-bit key collision: sort the rows themselves
-        _, first, inverse = np.unique(sigs, axis=0, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
+def _band_keys(sigs, band, rows):
+    """One uint64 bucket key per signature (rows of ``sigs``) for ``band``."""
+    return _mix(sigs[:, band * rows : (band + 1) * rows].T)
+
+
+def _distinct(values):
+    """The sorted distinct values: sort and drop repeats (several times faster than
+    np.unique on millions of int64 keys in numpy 2.x, and no hash table in memory)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def _ragged_arange(counts):
@@ -248,7 +259,7 @@ def candidate_pairs(sigs, threshold, other=None, bands=None, rows=None):
     indexes ``sigs`` and j indexes ``other``. ``bands`` and ``rows`` default to
     :func:`lsh_params`; given ``bands`` alone, rows is num_perm // bands.
     A bucket of m near-identical signatures costs m² pairs: collapse identical
-    signatures first when many exact copies are expected.
+    signatures first when many exact copies are expected (as :func:`sketch_pairs` does).
     """
     sigs = np.asarray(sigs)
     num_perm = sigs.shape[1]
@@ -268,8 +279,8 @@ def candidate_pairs(sigs, threshold, other=None, bands=None, rows=None):
         left, right = _bucket_pairs(_band_keys(stacked, band, rows), split)
         if split is not None:
             right = right - split
-        found.append(np.unique(left.astype(np.int64) * width + right))
-    keys = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        found.append(_distinct(left.astype(np.int64) * width + right))
+    keys = _distinct(np.concatenate(found)) if found else np.zeros(0, np.int64)
     needed = threshold * num_perm - 1e-9
     for start in range(0, len(keys), 200_000):
         chunk = keys[start : start + 200_000]
@@ -278,3 +289,67 @@ def candidate_pairs(sigs, threshold, other=None, bands=None, rows=None):
         keep = equal >= needed
         for a, b, e in zip(i[keep].tolist(), j[keep].tolist(), equal[keep].tolist()):
             yield a, b, e / num_perm
+
+
+# -- The gate's streamed sketch -------------------------------------------------------
+# A million signatures of 128 uint32 would take 512 MB. The near-duplicate gate keeps
+# only what it reads: each band's 32-bit bucket key, the low COMPACT_BITS bits of every
+# minimum (b-bit MinHash, Li & König 2010) to estimate Jaccard, and one 64-bit hash of
+# the whole signature to group identical ones: 128 + 4 × bands + 8 bytes per text.
+COMPACT_BITS = 8
+_CHANCE = 2.0 ** -COMPACT_BITS  # P(two different minima agree on their low bits)
+_PAIR_CHUNK = 65_536
+
+
+@dataclass
+class Sketch:
+    band_keys: np.ndarray  # (bands, n) uint32: the bucket of each text in each band
+    compact: np.ndarray  # (n, num_perm) uint8: the low bits of each minimum
+    identity: np.ndarray  # (n,) uint64: a hash of the whole signature
+
+
+def sketch(texts, *, num_perm, shingle_size, seed, bands, rows):
+    """The :class:`Sketch` of ``texts``, written batch by batch: no signature matrix (nor a
+    transposed copy of one) is ever held, only one batch's minima at a time."""
+    if bands * rows > num_perm:
+        raise ValueError(f"{bands} bands of {rows} rows need more than {num_perm} permutations")
+    texts = list(texts)
+    out = Sketch(np.empty((bands, len(texts)), np.uint32), np.empty((len(texts), num_perm), np.uint8),
+                 np.empty(len(texts), np.uint64))
+    for part, minima in _minima(texts, num_perm, shingle_size, seed):
+        for band in range(bands):
+            out.band_keys[band, part] = _mix(minima[band * rows : (band + 1) * rows]) >> np.uint64(32)
+        out.compact[part] = minima.T.astype(np.uint8)  # the low 8 bits (the cast wraps)
+        out.identity[part] = _mix(minima)
+    return out
+
+
+def estimated_jaccard(compact, left, right):
+    """b-bit estimate of the Jaccard similarity of each pair (left[k], right[k]):
+    the share of equal low bits, corrected for chance agreement, clipped to [0, 1]."""
+    equal = np.empty(len(left))
+    for start in range(0, len(left), _PAIR_CHUNK):
+        i, j = left[start : start + _PAIR_CHUNK], right[start : start + _PAIR_CHUNK]
+        equal[start : start + _PAIR_CHUNK] = np.count_nonzero(compact[i] == compact[j], axis=1)
+    equal /= compact.shape[1]
+    return np.clip((equal - _CHANCE) / (1.0 - _CHANCE), 0.0, 1.0)
+
+
+def sketch_pairs(sk, threshold, members):
+    """(left, right): pairs of ``members`` (indices into the sketch, one per distinct
+    signature) sharing a bucket in some band and whose estimated Jaccard is at least
+    ``threshold``; left < right as positions in ``members``, sorted.
+
+    Band by band, each band's candidates are verified at once and only the similar
+    pairs kept: memory follows one band's candidates, not all bands' (templated texts
+    share buckets often: 12.5M candidates for 36k similar pairs in a 1M planted pool)."""
+    members = np.asarray(members, dtype=np.int64)
+    width = len(members)
+    found = []
+    for band in range(len(sk.band_keys)):
+        left, right = _bucket_pairs(sk.band_keys[band, members], None)
+        keys = _distinct(left.astype(np.int64) * width + right)
+        left, right = keys // width, keys % width
+        found.append(keys[estimated_jaccard(sk.compact, members[left], members[right]) >= threshold - 1e-9])
+    keys = _distinct(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return keys // width, keys % width

@@ -332,3 +332,62 @@ def score(planted, outcomes):
         }
         seen -= rejected
     return figures
+
+
+# -- The PII detectors' labelled sample ------------------------------------------------
+
+SAMPLE_PER_KIND = 60
+SAMPLE_TEMPLATES = ("Hello, {} is what I have on file.", "Please check {} again.", "Ref: {}", "{} — thanks")
+
+
+def _sample_values(rng):
+    """(detector or None, value) makers: personal data of each detector, then look-alikes
+    found in support tickets (order and invoice numbers, ISBNs, SKUs, dates, versions…),
+    some of which the detectors do match (a random 16-digit invoice number passes Luhn one
+    time in ten, a dotted build number is a valid IPv4 address)."""
+    digits = lambda k: "".join(str(rng.randint(0, 9)) for _ in range(k))  # noqa: E731
+    g = _Generator(rng.random())
+    return [
+        ("email", g.email),
+        ("email", lambda: g.email().upper()),
+        ("phone", g.phone),
+        ("phone", lambda: f"({rng.randint(201, 989)}) {rng.randint(200, 999)}-{digits(4)}"),
+        ("phone", lambda: f"+49 30 {digits(7)}"),
+        ("card", lambda: _grouped(luhn_complete(rng))),
+        ("card", lambda: "-".join(_grouped(luhn_complete(rng)).split())),
+        ("iban", lambda: iban(rng)),
+        ("iban", lambda: " ".join(_grouped(iban(rng, "GB")).split())),
+        ("national_id", lambda: f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"),
+        ("national_id", lambda: f"JK {digits(2)} {digits(2)} {digits(2)} C"),
+        ("ipv4", lambda: f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"),
+        ("ipv6", lambda: "2001:db8:" + ":".join(f"{rng.randrange(1 << 16):x}" for _ in range(6))),
+        (None, lambda: f"ORD-{digits(7)}"),
+        (None, lambda: f"invoice {digits(16)}"),
+        (None, lambda: f"ISBN 978-{digits(1)}-{digits(2)}-{digits(6)}-{digits(1)}"),
+        (None, lambda: f"SKU {digits(3)}-{digits(3)}-{digits(4)}"),
+        (None, lambda: f"{rng.randint(2019, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"),
+        (None, lambda: f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(2019, 2026)}"),
+        (None, lambda: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"),
+        (None, lambda: f"{rng.randint(5, 9999)},{digits(3)}.{digits(2)} EUR"),
+        (None, lambda: f"build {rng.randint(1, 12)}.{rng.randint(0, 20)}.{rng.randint(0, 99)}.{rng.randint(0, 999)}"),
+        (None, lambda: ":".join(f"{rng.randrange(256):02x}" for _ in range(6))),
+        (None, lambda: f"someone.{digits(3)}@example.com"),
+        (None, lambda: f"DE{digits(20)}"),
+        (None, lambda: f"000-{digits(2)}-{digits(4)}"),
+        (None, lambda: f"ticket {digits(10)}"),
+    ]
+
+
+def pii_sample(seed=5, per_kind=SAMPLE_PER_KIND):
+    """A labelled sample for the PII detectors: [(text, [(start, end, detector)])],
+    ``per_kind`` texts of each maker of ``_sample_values`` (13 kinds of personal data,
+    14 kinds of look-alikes), deterministic for a seed."""
+    rng = random.Random(seed)
+    sample = []
+    for detector, make in _sample_values(rng):
+        for _ in range(per_kind):
+            value = make()
+            before, after = rng.choice(SAMPLE_TEMPLATES).split("{}")
+            spans = [(len(before), len(before) + len(value), detector)] if detector else []
+            sample.append((before + value + after, spans))
+    return sample

@@ -97,6 +97,20 @@ def fidelity_report(run):
     return FidelityReport.objects.filter(run=run).first()
 
 
+def fidelity_check(run, realism, report):
+    """(use cell, A.fidelity's result for ``run``) under the thresholds of the version's
+    own cell, for the run page; (use, None) while the run has not succeeded."""
+    from scorecard.services import policy_for
+
+    from .careful_checks import assess_fidelity
+
+    manifest = run.version.manifest
+    if run.status != RunStatus.SUCCEEDED:
+        return manifest.use_cell, None
+    params = policy_for(manifest, manifest.use_cell).checks.get("A.fidelity", {})
+    return manifest.use_cell, assess_fidelity(run, realism, report, params)
+
+
 # Scoped reads for pages and the API.
 
 def cascades(user):

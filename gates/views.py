@@ -30,9 +30,11 @@ def _run_context(run):
     if run is None:
         return {}
     stages = selectors.funnel(run)
+    realism, report = selectors.realism_metrics(run), selectors.fidelity_report(run)
+    use, check = selectors.fidelity_check(run, realism, report)
     return {
         "run": run, "results": selectors.step_results(run), "funnel": funnel_svg(stages),
-        "realism": selectors.realism_metrics(run), "report": selectors.fidelity_report(run),
+        "realism": realism, "report": report, "fidelity_check": check, "use": use,
         "active": run.status in ACTIVE_STATUSES,
     }
 

@@ -41,13 +41,27 @@ RATIO_CAP = {
 }
 EXPIRY_HORIZON_DAYS = {Harm.LOW: 730, Harm.MEDIUM: 365, Harm.HIGH: 180}
 MAX_REALISM_AUC = {Harm.LOW: 0.7, Harm.MEDIUM: 0.6, Harm.HIGH: 0.55}
+# A.fidelity on tables (docs/gates.md, "Thresholds"): each column's shape score (KS / TV
+# complement) and the column pair trends as a share of the anchor's real-vs-real baseline
+# (independently sampled columns keep 68–78% of it, a faithful copula 99–103%).
+MIN_COLUMN_SHAPE = {Harm.LOW: 0.75, Harm.MEDIUM: 0.8, Harm.HIGH: 0.85}
+MIN_PAIR_TRENDS_RATIO = {Harm.LOW: 0.85, Harm.MEDIUM: 0.9, Harm.HIGH: 0.95}
+# Near copies of real rows beyond the real rows' own share; privacy-preserving sharing allows none.
+MAX_COPY_SHARE = {Harm.LOW: 0.05, Harm.MEDIUM: 0.02, Harm.HIGH: 0.01}
 MIN_LABEL_ACCURACY = {Harm.LOW: 0.9, Harm.MEDIUM: 0.95, Harm.HIGH: 0.98}
 
 
-def cell_params(harm, cheap_verifier):
+def fidelity_params(use_cell, harm):
+    """A.fidelity's thresholds for one cell."""
+    return {"max_auc": MAX_REALISM_AUC[harm], "min_column_shape": MIN_COLUMN_SHAPE[harm],
+            "min_pair_trends_ratio": MIN_PAIR_TRENDS_RATIO[harm],
+            "max_copy_share": 0.0 if use_cell == Use.PRIVACY else MAX_COPY_SHARE[harm]}
+
+
+def cell_params(use_cell, harm, cheap_verifier):
     """The thresholds the risk lens sets for each parameterised check."""
     return {
-        "A.fidelity": {"max_auc": MAX_REALISM_AUC[harm]},
+        "A.fidelity": fidelity_params(use_cell, harm),
         "F.label_accuracy": {"min_accuracy": MIN_LABEL_ACCURACY[harm]},
         "L.expiry_set": {"max_days": EXPIRY_HORIZON_DAYS[harm]},
         "R.lineage_complete": {"min_share": 0.99 if (harm == Harm.LOW and cheap_verifier) else 1.0},
@@ -60,7 +74,7 @@ def default_policy(use_cell, harm, cheap_verifier):
     if harm == Harm.LOW and cheap_verifier and "F.judges_resolved" in required:
         # The verifier replaces judge arbitration.
         required.remove("F.judges_resolved")
-    params = cell_params(harm, cheap_verifier)
+    params = cell_params(use_cell, harm, cheap_verifier)
     checks = {code: params.get(code, {}) for code in required}
     strict = harm == Harm.HIGH and not cheap_verifier
     notes = "Strictest cell: the tightest thresholds and ratio cap." if strict else ""

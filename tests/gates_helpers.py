@@ -4,9 +4,11 @@ sampler, one that crashes)."""
 import numpy as np
 import pytest
 
+from gates import services
 from gates.base import GATES, Param, Reject, gate
 from registry import services as registry
 from registry.choices import DatasetKind, Origin
+from registry.models import Generator
 
 from .factories import make_dataset, make_version
 from .test_training_mix import add_examples
@@ -51,7 +53,8 @@ def gate_doubles():
 
 
 def generator(actor):
-    return registry.register_generator(actor=actor, name="gate-test-llm", version="1")
+    existing = Generator.objects.filter(name="gate-test-llm", version="1").first()
+    return existing or registry.register_generator(actor=actor, name="gate-test-llm", version="1")
 
 
 def anchor_dataset(owner, tenant, slug="gate-anchor", rows=ANCHOR_ROWS):
@@ -69,3 +72,9 @@ def gated_version(owner, tenant, slug="gated", rows=POOL_ROWS, *, anchor=None, *
 
 def decisions(run):
     return sorted(run.rejections.values_list("example_id", "gate", "position", "reason"))
+
+
+def run_now(actor, version, **kwargs):
+    """Start a gate run and execute it in this process (the task body)."""
+    run = services.start_gate_run(actor=actor, version=version, enqueue=False, **kwargs)
+    return services.execute_gate_run(run_id=run.pk)

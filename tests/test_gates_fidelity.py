@@ -116,6 +116,54 @@ def test_adherence_and_privacy_by_hand(report):
     # Real rows to each other (leave one out): .1667 .1667 .0667 .0667 .7667 → median .1667.
     assert close(privacy["real_dcr_median"], 0.5 / 3)
     assert report["summary"]["exact_copy_share"] == 0.25 and report["n_real"] == 5 and report["n_synthetic"] == 4
+    # Near copies: within a tenth of the real median (.01667) of a real row. Synthetic: the copy only
+    # (.25); real rows: none of their leave-one-out distances is that small. Excess .25.
+    assert close(privacy["near_copy_distance"], 0.05 / 3)
+    assert close(privacy["near_copy_share"], 0.25) and privacy["real_near_copy_share"] == 0.0
+    assert close(report["summary"]["copy_excess"], 0.25)
+
+
+def correlated(n, seed, shuffle=False):
+    """x and y with ρ ≈ 0.9 and a category following x; ``shuffle`` breaks y's link."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = 0.9 * x + 0.45 * rng.normal(size=n)
+    if shuffle:
+        y = rng.permutation(y)
+    return [{"x": float(a), "y": float(b), "band": "high" if a > 0 else "low"} for a, b in zip(x, y)]
+
+
+def test_pair_trends_are_judged_against_the_anchors_real_vs_real_baseline():
+    anchor = table(correlated(400, 1))
+    faithful = evaluate(table(correlated(400, 2)), anchor, "tabular", seed=3)
+    broken = evaluate(table(correlated(400, 2, shuffle=True)), anchor, "tabular", seed=3)
+    structure = faithful["structure"]
+    assert structure["n_per_side"] == 200
+    assert 0.8 <= structure["real_vs_real"]["column_pair_trends"] <= 1.0  # small halves score below 1
+    assert 0.93 <= faithful["summary"]["pair_trends_ratio"] <= 1.07
+    assert broken["summary"]["pair_trends_ratio"] < 0.8
+    assert faithful["summary"]["column_shapes_ratio"] == pytest.approx(1.0, abs=0.07)
+    worst = broken["worst_pairs"][0]
+    assert worst["columns"] == ["x", "y"] and worst["metric"] == "CorrelationSimilarity"
+    assert worst["real_correlation"] > 0.85 and abs(worst["synthetic_correlation"]) < 0.2
+    contingency = next(p for p in broken["worst_pairs"] if p["columns"] == ["y", "band"])
+    assert contingency["real_association"] > 0.3 > contingency["synthetic_association"]
+    assert evaluate(table(correlated(19, 2)), table(correlated(19, 1)), "tabular")["structure"] is None  # halves < 10
+
+
+def test_text_reports_near_copies_against_the_real_texts_own():
+    rng = np.random.default_rng(4)
+    words = [f"w{i}" for i in range(500)]
+
+    def text():
+        return " ".join(rng.choice(words, 40))
+
+    real = [(text(), "x") for _ in range(60)]
+    copies = [(t.replace(" ", " really ", 1), label) for t, label in real[:20]]  # one word inserted
+    fresh = [(text(), "x") for _ in range(80)]
+    privacy = evaluate(texts(copies + fresh), texts(real), "text")["privacy"]
+    assert privacy["exact_copy_share"] == 0 and privacy["real_near_copy_share"] == 0
+    assert privacy["near_copy_share"] == pytest.approx(0.2, abs=0.05)
 
 
 def test_worst_columns_carry_binned_overlays(report):
@@ -208,6 +256,11 @@ def test_fidelity_partial_draws_tabular_figures(report):
     assert f'{report["summary"]["overall"]:.3f}' in html
     assert "a · real 0.400" in html and "d · synthetic 0.250" in html  # overlay bars name their bins
     assert "x × c" in html and "exact copies of a real row" in html
+    assert "near copies 0.250 (real rows among themselves 0.000)" in html
+    assert 'id="fidelity-structure"' not in html  # five real rows: no baseline
+    broken = evaluate(table(correlated(400, 2, shuffle=True)), table(correlated(400, 1)), "tabular", seed=3)
+    html = render_to_string("gates/_fidelity.html", {"report": broken})
+    assert 'id="fidelity-structure"' in html and f'{broken["structure"]["pair_trends_ratio"]:.3f}' in html
 
 
 def test_fidelity_partial_draws_text_figures():

@@ -9,7 +9,7 @@ from gates import services
 from gates.models import GateCascade, GateRun
 
 from .conftest import login
-from .gates_helpers import anchor_dataset, gate_doubles, gated_version  # noqa: F401
+from .gates_helpers import anchor_dataset, gate_doubles, gated_version, run_now  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,6 @@ def version(alice, tenant_a, gate_doubles):
 
 def gates_url(version):
     return reverse("versiongates-page", args=[version.dataset.slug, version.number])
-
-
-def run_now(actor, version):
-    return services.execute_gate_run(run_id=services.start_gate_run(actor=actor, version=version, enqueue=False).pk)
 
 
 def test_the_version_page_links_to_its_gates(client, alice, version):

@@ -19,7 +19,7 @@ from scorecard.checks import Status
 
 from .conftest import wait_until
 from .factories import make_dataset, make_version
-from .gates_helpers import anchor_dataset, decisions, gate_doubles, gated_version, generator  # noqa: F401
+from .gates_helpers import anchor_dataset, decisions, gate_doubles, gated_version, generator, run_now  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("workflow_policy")]
 
@@ -31,11 +31,6 @@ def version(alice, tenant_a, gate_doubles):
     version = gated_version(alice, tenant_a)
     services.configure_cascade(actor=alice, dataset=version.dataset, steps=WORD_THEN_SAMPLE)
     return version
-
-
-def run_now(actor, version, **kwargs):
-    run = services.start_gate_run(actor=actor, version=version, enqueue=False, **kwargs)
-    return services.execute_gate_run(run_id=run.pk)
 
 
 # Configuration and start: refused before a run exists ---------------------------

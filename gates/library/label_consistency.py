@@ -37,12 +37,12 @@ def choose_mode(pool_labels, anchor_labels, min_per_class):
 
 def predictions(X_train, y_train, X_test, *, C, seed):
     # scikit-learn loads only when a gate runs: the registry of gates is read at start-up.
-    from gates.features import classifier
+    from gates.features import linear_classifier
 
     # ``C`` is per 1,000 training rows: sklearn's penalty weighs against the summed loss, so a
     # fixed C regularizes a 400-row anchor far harder than a 10,000-row fold. Scaling keeps
     # the confidence comparable across modes and sizes (and large fits converge faster).
-    model = classifier(C * 1000 / len(y_train), seed).fit(X_train, y_train)
+    model = linear_classifier(C * 1000 / len(y_train), seed).fit(X_train, y_train)
     return model.classes_, model.predict_proba(X_test)
 
 

@@ -1,10 +1,24 @@
 """Near-duplicate clustering: MinHash + LSH on word shingles (gates.minhash),
 clusters as connected components of the similar pairs, one survivor per
-cluster (the lowest id)."""
+cluster (the lowest id).
+
+Memory stays linear and small: the texts are sketched batch by batch into each
+band's bucket keys and 8-bit compact signatures (minhash.sketch, ~190 bytes per
+text at 128 permutations and 14 bands); pairs are found one band at a time."""
 import numpy as np
 
 from gates import minhash
 from gates.base import Param, Reject, gate
+
+
+def _components(n, left, right):
+    """Connected component of each of ``n`` nodes given the edges (left, right)."""
+    # scipy loads only when a gate runs: the registry of gates is read at start-up.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 @gate(
@@ -28,19 +42,15 @@ def near_dup(ctx):
     if n < 2:
         ctx.metrics.update(candidate_pairs=0, clusters=0, largest_cluster=n, distinct_signatures=n)
         return []
-    sigs = minhash.signatures(ctx.pool.texts, p["num_perm"], p["shingle_size"], p["seed"])
-    # Identical signatures are linked to one representative instead of pairing
-    # them all (a bucket of m copies would cost m² pairs).
-    first, inverse = minhash.distinct_rows(sigs)
-    found = minhash.candidate_pairs(sigs[first], p["threshold"], bands=bands, rows=rows)
-    pairs = np.array([(i, j) for i, j, _ in found], dtype=np.int64).reshape(-1, 2)
-    left = np.concatenate((np.arange(n), first[pairs[:, 0]]))
-    right = np.concatenate((first[inverse], first[pairs[:, 1]]))
-    from scipy.sparse import coo_matrix  # scipy loads only when the gate runs
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
+    sk = minhash.sketch(ctx.pool.texts, num_perm=p["num_perm"], shingle_size=p["shingle_size"], seed=p["seed"],
+                        bands=bands, rows=rows)
+    # Identical signatures are linked to one representative instead of pairing them all
+    # (a bucket of m copies would cost m² pairs). Grouped by a 64-bit hash of the whole
+    # signature: two different signatures collide with probability ~n²/2⁶⁵.
+    _, first, inverse = np.unique(sk.identity, return_index=True, return_inverse=True)
+    left, right = minhash.sketch_pairs(sk, p["threshold"], first)
+    component = _components(n, np.concatenate((np.arange(n), first[left])),
+                            np.concatenate((first[inverse.ravel()], first[right])))
     ids = np.asarray(ctx.pool.ids)
     # Survivor per component: the member with the lowest id.
     order = np.lexsort((ids, component))
@@ -55,8 +65,8 @@ def near_dup(ctx):
     number[clustered[np.argsort(ids[survivor[clustered]], kind="stable")]] = np.arange(1, len(clustered) + 1)
     members = np.flatnonzero(survivor[component] != np.arange(n))
     kept = survivor[component[members]]
-    similarity = (sigs[members] == sigs[kept]).mean(axis=1) if len(members) else np.zeros(0)
-    ctx.metrics.update(candidate_pairs=len(pairs), clusters=len(clustered),
+    similarity = minhash.estimated_jaccard(sk.compact, members, kept)
+    ctx.metrics.update(candidate_pairs=len(left), clusters=len(clustered),
                        largest_cluster=int(sizes.max()), distinct_signatures=len(first))
     return [
         Reject(int(i), f"Near duplicate of example id {ids[k]} (estimated Jaccard {s:.2f}).",

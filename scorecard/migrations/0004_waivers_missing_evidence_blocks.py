@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('registry', '0006_audit_events_append_only'),
-        ('scorecard', '0002_default_policies'),
+        ('scorecard', '0003_fidelity_thresholds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
