@@ -3,6 +3,7 @@ monitors, their runs, production batches and alerts."""
 from pathlib import Path
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -10,6 +11,9 @@ from simple_history.models import HistoricalRecords
 from registry.models import DatasetVersion, Tenant, choice_check
 from registry.querysets import ScopedQuerySet
 
+
+# A production window beyond ten years means a typo, and overflows date arithmetic.
+MAX_WINDOW_HOURS = 24 * 366 * 10
 
 class ColumnType(models.TextChoices):
     NUMERIC = "numeric", "Numeric"
@@ -141,7 +145,9 @@ class Monitor(models.Model):
     coverage_max_uncovered = models.FloatField(
         default=0.05, help_text="Share of production in unsupported regions that fails the run."
     )
-    window_hours = models.PositiveIntegerField(default=24 * 7, help_text="Production batches ending this recently.")
+    window_hours = models.PositiveIntegerField(
+        default=24 * 7, validators=[MinValueValidator(1), MaxValueValidator(MAX_WINDOW_HOURS)],
+        help_text=f"Production batches ending this recently (1 to {MAX_WINDOW_HOURS} hours).")
     sample_rows = models.PositiveIntegerField(null=True, blank=True, help_text="Sample larger sides to this many rows.")
     sample_seed = models.BigIntegerField(default=0)
     column_chunk = models.PositiveIntegerField(null=True, blank=True, help_text="Columns per Evidently pass.")
@@ -172,6 +178,8 @@ class Monitor(models.Model):
                 name="monitor_coverage_shares_valid",
             ),
             models.CheckConstraint(condition=Q(coverage_clusters__gte=2), name="monitor_coverage_clusters_valid"),
+            models.CheckConstraint(condition=Q(window_hours__gte=1, window_hours__lte=MAX_WINDOW_HOURS),
+                                   name="monitor_window_hours_valid"),
         ]
 
     def __str__(self):

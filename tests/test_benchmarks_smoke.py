@@ -13,14 +13,6 @@ from django.db import connection
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SCRIPTS = sorted(path.name for path in BENCHMARKS.glob("*.py") if not path.name.startswith("_"))
-# Its --smoke comes with the gates branch (issue 14); remove this entry when it lands.
-AWAITING_SMOKE = {"gates.py"}
-
-
-def params():
-    for name in SCRIPTS:
-        marks = [pytest.mark.xfail(strict=True, reason="no --smoke yet")] if name in AWAITING_SMOKE else []
-        yield pytest.param(name, marks=marks, id=name)
 
 
 def scratch_environment(name, tmp_path):
@@ -39,7 +31,7 @@ def scratch_environment(name, tmp_path):
     return env
 
 
-@pytest.mark.parametrize("name", params())
+@pytest.mark.parametrize("name", SCRIPTS)
 def test_benchmark_runs_at_smoke_size(name, tmp_path):
     # As the README runs them: from the project root.
     result = subprocess.run([sys.executable, f"benchmarks/{name}", "--smoke"], cwd=BENCHMARKS.parent,

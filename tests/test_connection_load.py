@@ -10,6 +10,7 @@ Before the fix, ~60 concurrent requests left 98 idle connections under
 runserver and PostgreSQL refused every client ("too many clients already")."""
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def _server(kind, port, log):
     if kind == "runserver":
         command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     else:
-        env.update(DJANGO_SETTINGS_MODULE="config.settings_production", SECRET_KEY="load-test-" + "k" * 50,
+        env.update(DJANGO_SETTINGS_MODULE="config.settings_production", SECRET_KEY=secrets.token_urlsafe(64),
                    ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false")
         command = [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
                    "-w", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS)]
